@@ -1,0 +1,191 @@
+//! `dsvmpool.Pool`: a parsed pool spec and the verbs on it.
+
+use crate::error::IntoPyResult;
+use crate::html::Html;
+use crate::lifecycle::PyPlan;
+use crate::spec::{diagnostics_to_py, format_from_name};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString};
+use std::path::PathBuf;
+
+/// A parsed (not yet validated) pool spec, with where it came from.
+///
+/// Create one with ``Pool.load(path)``, ``Pool.from_toml(text)``, ``Pool.from_yaml(text)``,
+/// ``Pool.from_json(text)`` or ``Pool.from_dict(mapping)``; then ``validate()`` it, ``plan()``
+/// it, ``render()`` it. Parse errors and invalid specs raise ``dsvmpool.ValidationError``
+/// with every problem and its field path.
+#[pyclass(name = "Pool", module = "dsvmpool", frozen)]
+pub struct PyPool {
+    pub(crate) inner: dsvmpool::Pool,
+}
+
+impl PyPool {
+    fn wrap(r: dsvmpool::Result<dsvmpool::Pool>) -> PyResult<Self> {
+        r.py().map(|inner| PyPool { inner })
+    }
+
+    /// Validate, mapping the failure to `ValidationError`.
+    pub(crate) fn valid(&self) -> PyResult<dsvmpool::ValidPool> {
+        self.inner.validate().py()
+    }
+}
+
+fn repr_str(py: Python<'_>, s: &str) -> PyResult<String> {
+    Ok(PyString::new(py, s).repr()?.to_string())
+}
+
+#[pymethods]
+impl PyPool {
+    /// Load a spec file; the format comes from the extension (``.toml``, ``.yaml``/``.yml``,
+    /// ``.json``) unless ``format`` (``"toml"``, ``"yaml"`` or ``"json"``) is given.
+    ///
+    /// Raises ``IoError`` (an ``OSError``) when the file cannot be read and
+    /// ``ValidationError`` when it does not parse.
+    #[staticmethod]
+    #[pyo3(signature = (path, format = None))]
+    fn load(py: Python<'_>, path: PathBuf, format: Option<&str>) -> PyResult<Self> {
+        let format = format.map(format_from_name).transpose()?;
+        Self::wrap(py.detach(|| dsvmpool::Pool::load_as(&path, format)))
+    }
+
+    /// Parse a spec from text in ``format`` (``"toml"``, ``"yaml"`` or ``"json"``).
+    #[staticmethod]
+    fn parse(text: &str, format: &str) -> PyResult<Self> {
+        Self::wrap(dsvmpool::Pool::parse(text, format_from_name(format)?))
+    }
+
+    /// Parse TOML text.
+    #[staticmethod]
+    fn from_toml(text: &str) -> PyResult<Self> {
+        Self::wrap(dsvmpool::Pool::from_toml(text))
+    }
+
+    /// Parse YAML text.
+    #[staticmethod]
+    fn from_yaml(text: &str) -> PyResult<Self> {
+        Self::wrap(dsvmpool::Pool::from_yaml(text))
+    }
+
+    /// Parse JSON text.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        Self::wrap(dsvmpool::Pool::from_json(text))
+    }
+
+    /// Build from an in-memory mapping shaped like the spec file (nested dicts, lists, str,
+    /// int, float, bool). Raises ``TypeError`` for values JSON cannot hold.
+    #[staticmethod]
+    fn from_dict(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let value: serde_json::Value = pythonize::depythonize(spec)
+            .map_err(|e| PyTypeError::new_err(format!("Pool.from_dict: {e}")))?;
+        Self::wrap(dsvmpool::Pool::from_value(value))
+    }
+
+    /// Pool name, as written in the spec.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.inner.spec().name
+    }
+
+    /// The file it was loaded from, if any.
+    #[getter]
+    fn source(&self) -> Option<PathBuf> {
+        self.inner.source().map(|p| p.to_path_buf())
+    }
+
+    /// The parsed spec as a dict (defaults filled in; secrets are references, never values).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(pythonize::pythonize(py, self.inner.spec())?)
+    }
+
+    /// Validate: every problem at once. Returns the warnings (a list of ``Diagnostic`` dicts);
+    /// raises ``ValidationError`` whose ``errors`` list every problem with its field path,
+    /// rule, message and hint.
+    fn validate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        diagnostics_to_py(py, self.valid()?.warnings())
+    }
+
+    /// The offline plan: every resource the pool will have, the addresses users will use,
+    /// autoscale in words and the compute cost at min and max. Validates first.
+    fn plan(&self) -> PyResult<PyPlan> {
+        Ok(PyPlan::new(dsvmpool::lifecycle::plan(&self.valid()?)))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let s = self.inner.spec();
+        let mut out = format!(
+            "Pool(name={}, location={}, resource_group={}",
+            repr_str(py, &s.name)?,
+            repr_str(py, &s.location)?,
+            repr_str(py, &s.resource_group)?
+        );
+        if let Some(src) = self.inner.source() {
+            out.push_str(&format!(
+                ", source={}",
+                repr_str(py, &src.display().to_string())?
+            ));
+        }
+        out.push(')');
+        Ok(out)
+    }
+
+    fn _repr_html_(&self) -> String {
+        let s = self.inner.spec();
+        let text = |v: serde_json::Result<serde_json::Value>| match v {
+            Ok(serde_json::Value::String(s)) => s,
+            Ok(other) => other.to_string(),
+            Err(e) => e.to_string(),
+        };
+        let mut rows = vec![
+            ["Location".to_string(), s.location.clone()],
+            ["Resource group".into(), s.resource_group.clone()],
+            [
+                "VM".into(),
+                format!(
+                    "{} × {} ({})",
+                    text(serde_json::to_value(s.vm.os)),
+                    s.vm.size,
+                    text(serde_json::to_value(s.vm.priority))
+                ),
+            ],
+            [
+                "Capacity".into(),
+                format!(
+                    "min {} / initial {} / max {}",
+                    s.capacity.min,
+                    s.capacity.initial(),
+                    s.capacity.max
+                ),
+            ],
+            [
+                "Workspace".into(),
+                format!(
+                    "{} share `{}` at {}",
+                    text(serde_json::to_value(s.storage.kind)),
+                    s.storage.share.name,
+                    s.storage.mount_path
+                ),
+            ],
+            [
+                "Users".into(),
+                s.users
+                    .iter()
+                    .map(|u| u.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ],
+            [
+                "Autoscale".into(),
+                if s.autoscale.enabled { "on" } else { "off" }.into(),
+            ],
+        ];
+        if let Some(src) = self.inner.source() {
+            rows.push(["Source".into(), src.display().to_string()]);
+        }
+        Html::new("pool")
+            .heading("Pool", &s.name)
+            .table(&[], rows)
+            .finish()
+    }
+}
