@@ -15,7 +15,7 @@ builtin (``ValidationError`` is a ``ValueError``, ``NotFoundError`` a ``LookupEr
 from __future__ import annotations
 
 from ._native import Plan, Pool, __version__, json_schema
-from ._types import Diagnostic, Severity
+from ._types import Diagnostic
 from .errors import (
     AuthError,
     AzureError,
@@ -33,7 +33,6 @@ __all__ = [
     "Pool",
     "Plan",
     "Diagnostic",
-    "Severity",
     "json_schema",
     "DsvmpoolError",
     "ValidationError",

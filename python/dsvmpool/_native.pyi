@@ -6,9 +6,9 @@ from typing import Any, Literal, Mapping, final
 
 from dsvmpool._types import Diagnostic
 
-__version__: str
+__all__ = ["__version__", "Pool", "Plan", "json_schema"]
 
-SpecFormat = Literal["toml", "yaml", "yml", "json"]
+__version__: str
 
 def json_schema() -> str:
     """The JSON Schema of the pool spec, as JSON text (what ``dsvmpool schema`` prints)."""
@@ -18,9 +18,9 @@ class Pool:
     """A parsed (not yet validated) pool spec, with where it came from."""
 
     @staticmethod
-    def load(path: str | os.PathLike[str], format: SpecFormat | None = None) -> Pool: ...
+    def load(path: str | os.PathLike[str], format: Literal["toml", "yaml", "yml", "json"] | None = None) -> Pool: ...
     @staticmethod
-    def parse(text: str, format: SpecFormat) -> Pool: ...
+    def parse(text: str, format: Literal["toml", "yaml", "yml", "json"]) -> Pool: ...
     @staticmethod
     def from_toml(text: str) -> Pool: ...
     @staticmethod

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Literal, Optional, TypedDict
 
-__all__ = ["Diagnostic", "Severity"]
-
-#: Severity of a diagnostic.
-Severity = Literal["error", "warning"]
+__all__ = ["Diagnostic"]
 
 
 class Diagnostic(TypedDict):
     """One problem found in a pool spec: where, which rule, what is wrong, how to fix it."""
 
     #: ``error`` or ``warning``.
-    severity: Severity
+    severity: Literal["error", "warning"]
     #: Dotted field path, e.g. ``storage.share.name`` or ``users[3].uid``; empty for the whole
     #: document.
     path: str
