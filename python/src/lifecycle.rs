@@ -5,7 +5,7 @@ use crate::spec::diagnostics_to_py;
 use dsvmpool::lifecycle::Plan;
 use dsvmpool::lifecycle::plan::Action;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyString};
 
 /// The plan of a pool: every resource it will have, the addresses users will use, autoscale
 /// behaviour in words and what it costs at min and max capacity.
@@ -101,14 +101,14 @@ impl PyPlan {
         self.inner.to_string()
     }
 
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let (min, init, max) = self.inner.capacity;
-        format!(
-            "<Plan of pool {:?} in {}: {} resources, capacity {min}/{init}/{max}>",
-            self.inner.pool,
+        Ok(format!(
+            "<Plan of pool {} in {}: {} resources, capacity {min}/{init}/{max}>",
+            PyString::new(py, &self.inner.pool).repr()?,
             self.inner.location,
             self.inner.resources.len()
-        )
+        ))
     }
 
     fn _repr_html_(&self) -> String {

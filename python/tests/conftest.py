@@ -1,0 +1,42 @@
+"""Shared paths and helpers of the Python suite."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "specs"
+EXAMPLES = REPO / "examples"
+TEAM = EXAMPLES / "team.toml"
+
+
+def cli_binary() -> Optional[Path]:
+    """The dsvmpool CLI binary to compare against: $DSVMPOOL_CLI, else a built one."""
+    env = os.environ.get("DSVMPOOL_CLI")
+    if env:
+        return Path(env)
+    for candidate in sorted(REPO.glob("target/**/debug/dsvmpool")) + sorted(
+        REPO.glob("target/**/release/dsvmpool")
+    ):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which("dsvmpool")
+    return Path(found) if found else None
+
+
+@pytest.fixture(scope="session")
+def cli() -> Path:
+    path = cli_binary()
+    if path is None:
+        pytest.skip("the dsvmpool CLI is not built (set DSVMPOOL_CLI)")
+    return path
+
+
+@pytest.fixture()
+def team_text() -> str:
+    return TEAM.read_text(encoding="utf-8")
