@@ -71,3 +71,124 @@ impl<T> IntoPyResult<T> for dsvmpool::Result<T> {
         self.map_err(to_py)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyo3::types::PyDictMethods;
+    use std::ffi::CString;
+
+    /// Import the Python package with this test binary's `_native` in place of the built
+    /// extension, so `dsvmpool.errors` is the real module.
+    fn with_package<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
+        Python::initialize();
+        Python::attach(|py| {
+            let sys = py.import("sys").unwrap();
+            let path = sys.getattr("path").unwrap();
+            path.call_method1("insert", (0, env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+            let native = pyo3::wrap_pymodule!(crate::_native)(py);
+            sys.getattr("modules")
+                .unwrap()
+                .set_item("dsvmpool._native", native)
+                .unwrap();
+            f(py)
+        })
+    }
+
+    fn http(kind: ErrorKind, status: u16) -> Error {
+        Error::Http {
+            operation: "GET virtualMachineScaleSets/team-vmss".into(),
+            status,
+            code: "SomeArmCode".into(),
+            message: "the service said no".into(),
+            request_id: "8a4f2c1e-0000-4000-8000-000000000042".into(),
+            kind,
+        }
+    }
+
+    fn check(py: Python<'_>, e: Error, class: &str, builtin: &str, script: &str) {
+        let kind = e.kind().code();
+        let err = to_py(e);
+        let locals = PyDict::new(py);
+        locals.set_item("err", err.value(py)).unwrap();
+        locals.set_item("kind", kind).unwrap();
+        let code = format!(
+            "import builtins, pickle, dsvmpool\n\
+             assert type(err) is dsvmpool.{class}, type(err)\n\
+             assert isinstance(err, dsvmpool.DsvmpoolError)\n\
+             assert isinstance(err, getattr(builtins, '{builtin}', None) or getattr(dsvmpool, '{builtin}'))\n\
+             assert err.kind == kind, err.kind\n\
+             back = pickle.loads(pickle.dumps(err))\n\
+             assert type(back) is type(err) and vars(back) == vars(err) and str(back) == str(err)\n\
+             {script}\n"
+        );
+        let code = CString::new(code).unwrap();
+        if let Err(e) = py.run(&code, None, Some(&locals)) {
+            panic!("{class}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_kind_maps_to_its_class_with_its_attributes() {
+        with_package(|py| {
+            let http_attrs = "assert err.status == {s} and err.code == 'SomeArmCode'\n\
+                              assert err.request_id == '8a4f2c1e-0000-4000-8000-000000000042'\n\
+                              assert err.operation.startswith('GET ')\n\
+                              assert 'the service said no' in str(err)";
+            for (kind, status, class, builtin) in [
+                (ErrorKind::NotFound, 404, "NotFoundError", "LookupError"),
+                (ErrorKind::Conflict, 409, "ConflictError", "AzureError"),
+                (ErrorKind::Throttled, 429, "ThrottledError", "AzureError"),
+                (ErrorKind::Auth, 403, "AuthError", "PermissionError"),
+                (ErrorKind::Http, 500, "AzureError", "Exception"),
+            ] {
+                let script = http_attrs.replace("{s}", &status.to_string());
+                check(py, http(kind, status), class, builtin, &script);
+            }
+            check(
+                py,
+                Error::Auth("no credential found".into()),
+                "AuthError",
+                "PermissionError",
+                "assert err.status is None and 'no credential found' in str(err)",
+            );
+            check(
+                py,
+                Error::io(
+                    "/x/pool.toml",
+                    std::io::Error::from(std::io::ErrorKind::NotFound),
+                ),
+                "IoError",
+                "OSError",
+                "assert err.path == '/x/pool.toml'",
+            );
+            check(
+                py,
+                Error::Render("no template".into()),
+                "RenderError",
+                "RuntimeError",
+                "assert str(err) == 'render: no template'",
+            );
+            check(
+                py,
+                Error::Internal("bug".into()),
+                "InternalError",
+                "RuntimeError",
+                "assert err.details == {'message': 'bug'}",
+            );
+            check(
+                py,
+                Error::invalid(
+                    dsvmpool::Diagnostic::error("users[3].uid", "uid-range", "uid 5 is too low")
+                        .hint("use 1000 or more"),
+                ),
+                "ValidationError",
+                "ValueError",
+                "assert err.errors == [{'severity': 'error', 'path': 'users[3].uid', \
+                 'rule': 'uid-range', 'message': 'uid 5 is too low', 'hint': 'use 1000 or more'}]\n\
+                 assert err.warnings == [] and err.paths == ['users[3].uid']",
+            );
+        });
+    }
+}

@@ -159,6 +159,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ffi::CString;
 
     #[test]
     fn one_runtime_per_process() {
@@ -170,5 +171,119 @@ mod tests {
             .ok()
             .map(|rt| rt.block_on(async { tokio::spawn(async { 6 * 7 }).await.ok() }));
         assert_eq!(v, Some(Some(42)));
+    }
+
+    #[test]
+    fn a_forked_child_gets_its_own_working_runtime() {
+        let parent = get().map(|r| r as *const Runtime).ok();
+        // Make sure the parent's workers are up, so the child inherits a started runtime.
+        let _ = get().map(|rt| rt.block_on(async { tokio::spawn(async {}).await }));
+        // SAFETY: the child only runs this module's lock-free code, then _exit()s.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            // SAFETY: a watchdog, so a hang fails the test instead of blocking it.
+            unsafe { libc::alarm(10) };
+            let ok = std::panic::catch_unwind(|| {
+                let Ok(rt) = get() else { return false };
+                let fresh = Some(rt as *const Runtime) != parent;
+                let v = rt.block_on(async {
+                    tokio::spawn(async {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        7
+                    })
+                    .await
+                    .ok()
+                });
+                let again = get().map(|r| r as *const Runtime).ok() == Some(rt as *const Runtime);
+                fresh && again && v == Some(7)
+            })
+            .unwrap_or(false);
+            // SAFETY: leave the child without running the parent's exit handlers.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "child status {status:#x}"
+        );
+        // The parent still has its own runtime.
+        assert_eq!(get().map(|r| r as *const Runtime).ok(), parent);
+    }
+
+    #[pyfunction]
+    fn sleep_then_return(py: Python<'_>, ms: u64) -> PyResult<Bound<'_, PyAny>> {
+        future_into_py(py, async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(ms)
+        })
+    }
+
+    #[pyfunction]
+    fn fail_async(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        future_into_py::<_, ()>(py, async {
+            Err(crate::error::to_py(dsvmpool::Error::Internal(
+                "broken".into(),
+            )))
+        })
+    }
+
+    #[test]
+    fn awaitables_and_blocking_calls_run_on_the_runtime() {
+        Python::initialize();
+        Python::attach(|py| {
+            let sys = py.import("sys").unwrap();
+            sys.getattr("path")
+                .unwrap()
+                .call_method1("insert", (0, env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+            sys.getattr("modules")
+                .unwrap()
+                .set_item("dsvmpool._native", pyo3::wrap_pymodule!(crate::_native)(py))
+                .unwrap();
+            let locals = pyo3::types::PyDict::new(py);
+            locals
+                .set_item(
+                    "sleep_then_return",
+                    wrap_pyfunction!(sleep_then_return, py).unwrap(),
+                )
+                .unwrap();
+            locals
+                .set_item("fail_async", wrap_pyfunction!(fail_async, py).unwrap())
+                .unwrap();
+            let code = CString::new(
+                "import asyncio, time, dsvmpool\n\
+                 async def main():\n\
+                 \x20   t = time.monotonic()\n\
+                 \x20   got = await asyncio.gather(sleep_then_return(200), sleep_then_return(150))\n\
+                 \x20   assert got == [200, 150], got\n\
+                 \x20   assert time.monotonic() - t < 0.34, 'the two waits overlap'\n\
+                 \x20   try:\n\
+                 \x20       await fail_async()\n\
+                 \x20   except dsvmpool.InternalError as e:\n\
+                 \x20       assert 'broken' in str(e)\n\
+                 \x20   else:\n\
+                 \x20       raise AssertionError('no error')\n\
+                 \x20   task = asyncio.ensure_future(sleep_then_return(10_000))\n\
+                 \x20   await asyncio.sleep(0.01)\n\
+                 \x20   task.cancel()\n\
+                 \x20   try:\n\
+                 \x20       await task\n\
+                 \x20   except asyncio.CancelledError:\n\
+                 \x20       pass\n\
+                 asyncio.run(main())\n",
+            )
+            .unwrap();
+            if let Err(e) = py.run(&code, Some(&locals), None) {
+                panic!("{e}");
+            }
+            let v = block_on(py, async {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                Ok(5)
+            });
+            assert_eq!(v.ok(), Some(5));
+        });
     }
 }
