@@ -47,10 +47,10 @@ pub fn get() -> PyResult<&'static Runtime> {
         let current = CURRENT.load(Ordering::Acquire);
         // SAFETY: a non-null pointer in CURRENT came from Box::into_raw below and is never
         // freed once published, so it is valid for the rest of the process.
-        if let Some(slot) = unsafe { current.as_ref() } {
-            if slot.pid == pid {
-                return Ok(&slot.runtime);
-            }
+        if let Some(slot) = unsafe { current.as_ref() }
+            && slot.pid == pid
+        {
+            return Ok(&slot.runtime);
         }
         let runtime = build().map_err(|e| {
             PyRuntimeError::new_err(format!("dsvmpool: cannot start the async runtime: {e}"))
