@@ -33,6 +33,8 @@ def cli_binary() -> Optional[Path]:
 def cli() -> Path:
     path = cli_binary()
     if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("the dsvmpool CLI is not built (set DSVMPOOL_CLI)")
         pytest.skip("the dsvmpool CLI is not built (set DSVMPOOL_CLI)")
     return path
 

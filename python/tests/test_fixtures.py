@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -21,7 +21,7 @@ VALID = FIXTURES / "valid"
 EXPECTED: dict[str, dict[str, list[str]]] = json.loads(
     (INVALID / "expected.json").read_text(encoding="utf-8")
 )
-FORMATS = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+FORMATS: dict[str, Literal["toml", "yaml", "json"]] = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 
 
 def test_every_fixture_file_has_an_expectation() -> None:

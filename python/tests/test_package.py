@@ -46,7 +46,7 @@ def test_signatures_are_introspectable() -> None:
 
 
 def test_help_is_useful() -> None:
-    text = pydoc.render_doc(dsvmpool.Pool, renderer=pydoc.plaintext)
+    text = pydoc.render_doc(dsvmpool.Pool, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
     for verb in ("load", "from_toml", "from_dict", "validate", "plan"):
         assert verb in text
     assert "ValidationError" in text

@@ -143,7 +143,7 @@ def test_html_escapes_spec_text(team_text: str) -> None:
 
 def test_pool_has_no_public_constructor() -> None:
     with pytest.raises(TypeError):
-        dsvmpool.Pool()  # type: ignore[call-arg]
+        dsvmpool.Pool()
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.name)

@@ -1,0 +1,34 @@
+"""The example notebook (examples/notebooks/pool.ipynb) runs headless without an error."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from conftest import EXAMPLES
+
+NOTEBOOK = EXAMPLES / "notebooks" / "pool.ipynb"
+
+
+def test_notebook_runs_and_displays_tables() -> None:
+    try:
+        import nbclient
+        import nbformat
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("nbclient is not installed")
+    nb: Any = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    )
+    client.execute()  # raises CellExecutionError on any failing cell
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert any('class="dsvmpool-pool"' in h for h in html), "the pool displays as a table"
+    assert any('class="dsvmpool-plan"' in h for h in html), "the plan displays as tables"
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "users[1].uid" in text and "duplicate-uid" in text
