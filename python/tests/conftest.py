@@ -9,7 +9,8 @@ from typing import Optional
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+# The repository root; DSVMPOOL_REPO when the suite runs from a copy (against an installed wheel).
+REPO = Path(os.environ.get("DSVMPOOL_REPO") or Path(__file__).resolve().parents[2])
 FIXTURES = REPO / "tests" / "fixtures" / "specs"
 EXAMPLES = REPO / "examples"
 TEAM = EXAMPLES / "team.toml"
