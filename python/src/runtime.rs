@@ -221,6 +221,20 @@ mod tests {
         })
     }
 
+    /// Resolves only when two calls are waiting at once: proves the awaitables run
+    /// concurrently (the timeout only turns a hang into a failure).
+    #[pyfunction]
+    fn meet(py: Python<'_>, who: u64) -> PyResult<Bound<'_, PyAny>> {
+        static BARRIER: OnceLock<tokio::sync::Barrier> = OnceLock::new();
+        future_into_py(py, async move {
+            let barrier = BARRIER.get_or_init(|| tokio::sync::Barrier::new(2));
+            tokio::time::timeout(Duration::from_secs(10), barrier.wait())
+                .await
+                .map_err(|_| PyRuntimeError::new_err("the two calls did not overlap"))?;
+            Ok(who)
+        })
+    }
+
     #[pyfunction]
     fn fail_async(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
         future_into_py::<_, ()>(py, async {
@@ -251,15 +265,17 @@ mod tests {
                 )
                 .unwrap();
             locals
+                .set_item("meet", wrap_pyfunction!(meet, py).unwrap())
+                .unwrap();
+            locals
                 .set_item("fail_async", wrap_pyfunction!(fail_async, py).unwrap())
                 .unwrap();
             let code = CString::new(
-                "import asyncio, time, dsvmpool\n\
+                "import asyncio, dsvmpool\n\
                  async def main():\n\
-                 \x20   t = time.monotonic()\n\
-                 \x20   got = await asyncio.gather(sleep_then_return(200), sleep_then_return(150))\n\
-                 \x20   assert got == [200, 150], got\n\
-                 \x20   assert time.monotonic() - t < 0.34, 'the two waits overlap'\n\
+                 \x20   got = await asyncio.gather(sleep_then_return(20), sleep_then_return(10))\n\
+                 \x20   assert got == [20, 10], got\n\
+                 \x20   assert await asyncio.gather(meet(1), meet(2)) == [1, 2]\n\
                  \x20   try:\n\
                  \x20       await fail_async()\n\
                  \x20   except dsvmpool.InternalError as e:\n\
