@@ -20,7 +20,7 @@ def test_notebook_runs_and_displays_tables() -> None:
         if os.environ.get("CI"):
             raise
         pytest.skip("nbclient is not installed")
-    nb: Any = nbformat.read(NOTEBOOK, as_version=4)
+    nb: Any = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
     client = nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
     )
