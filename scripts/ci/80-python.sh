@@ -85,12 +85,16 @@ step "clean venv: install the wheel, import, stubtest"
 (cd "$WORK" && "$WORK/clean/bin/python" -m mypy.stubtest dsvmpool)
 
 # The wheel is abi3 (cp39): prove it on the oldest supported CPython when one is installed.
-PY39=$(command -v python3.9 || true)
-if [ -z "$PY39" ] && command -v pyenv >/dev/null; then
-  v=$(pyenv versions --bare 2>/dev/null | grep -E '^3\.9(\.|$)' | tail -1 || true)
-  [ -n "$v" ] && PY39="$(pyenv root)/versions/$v/bin/python3.9"
-fi
-if [ -n "$PY39" ] && [ -x "$PY39" ]; then
+PY39=""
+for cand in python3.9 \
+    $(command -v pyenv >/dev/null && pyenv versions --bare 2>/dev/null | grep -E '^3\.9(\.|$)' \
+      | sed "s|^|$(pyenv root)/versions/|; s|\$|/bin/python3.9|"); do
+  # (a pyenv shim exists even when that version is not active: try to run it)
+  if "$cand" -c 'import sys, venv; assert sys.version_info[:2] == (3, 9)' 2>/dev/null; then
+    PY39=$cand; break
+  fi
+done
+if [ -n "$PY39" ]; then
   step "clean Python 3.9 venv: install the same wheel, import, pytest"
   "$PY39" -m venv "$WORK/py39"
   "$WORK/py39/bin/pip" install -q "$WHEEL"
