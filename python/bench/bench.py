@@ -11,6 +11,7 @@ binding adds (argument conversion, building Python objects, error mapping).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -57,11 +58,12 @@ def import_time(python: str, runs: int) -> Dict[str, float]:
 
 
 def per_call(fn: Callable[[], object], target: float = 0.2) -> float:
-    """Best of 7 repeats of the per-call time, each repeat lasting about `target` seconds."""
+    """Median of 15 repeats of the per-call time, each repeat lasting about `target` seconds
+    (a median, like criterion's estimate on the Rust side)."""
     timer = timeit.Timer(fn)
     number, _ = timer.autorange()
     number = max(1, int(number * target / 0.2))
-    return min(timer.repeat(repeat=7, number=number)) / number
+    return statistics.median(timer.repeat(repeat=15, number=number)) / number
 
 
 def python_side() -> Dict[str, float]:
@@ -92,7 +94,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = ap.parse_args(argv)
 
     imp = import_time(sys.executable, args.import_runs)
-    print(f"Python {sys.version.split()[0]} ({sys.executable})")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Python {sys.version.split()[0]} ({sys.executable}); load average {load} on {os.cpu_count()} CPUs")
     print(
         f"import dsvmpool: {fmt(imp['import']).strip()} "
         f"(python -c 'import dsvmpool' {fmt(imp['with_import']).strip()} − python -c pass "

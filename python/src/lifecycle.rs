@@ -111,6 +111,7 @@ impl PyPlan {
         ))
     }
 
+    /// HTML tables of resources, addresses, autoscale and cost (Jupyter displays them).
     fn _repr_html_(&self) -> String {
         let p = &self.inner;
         let (min, init, max) = p.capacity;

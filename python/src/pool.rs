@@ -130,6 +130,7 @@ impl PyPool {
         Ok(out)
     }
 
+    /// HTML summary table (Jupyter displays it).
     fn _repr_html_(&self) -> String {
         let s = self.inner.spec();
         let text = |v: serde_json::Result<serde_json::Value>| match v {

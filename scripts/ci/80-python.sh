@@ -49,8 +49,8 @@ step "maturin develop + pytest"
 (cd python && VIRTUAL_ENV="$VENV" "$VENV/bin/maturin" develop --locked -q --target "$TRIPLE")
 (cd python && "$VENV/bin/python" -m pytest -q -p no:cacheprovider -rs)
 
-step "mypy --strict (examples/python, python/tests)"
-"$VENV/bin/python" -m mypy --strict --no-incremental examples/python python/tests
+step "mypy --strict (examples/python, python/tests, python/tools, python/bench)"
+"$VENV/bin/python" -m mypy --strict --no-incremental examples/python python/tests python/tools python/bench
 
 step "maturin build --release (abi3 wheel)"
 (cd python && "$VENV/bin/maturin" build --locked --release --target "$TRIPLE" -o "$WORK/wheels")
@@ -83,6 +83,8 @@ step "clean venv: install the wheel, import, stubtest"
 "$WORK/clean/bin/pip" install -q "mypy>=1.15"
 # Outside the source tree, so the installed package (not python/dsvmpool) is checked.
 (cd "$WORK" && "$WORK/clean/bin/python" -m mypy.stubtest dsvmpool)
+# The stub's docstrings are the native module's (the Rust docs).
+(cd "$WORK" && "$WORK/clean/bin/python" "$ROOT/python/tools/stub_docs.py" --check)
 
 # The wheel is abi3 (cp39): prove it on the oldest supported CPython when one is installed.
 PY39=""
