@@ -1,4 +1,12 @@
+pub mod arm;
 pub mod clock;
+pub mod config;
 pub mod error;
 pub mod expr;
+pub mod faults;
+pub mod record;
+pub mod state;
 pub mod template;
+pub mod throttle;
+pub mod whatif;
+pub mod wire;
