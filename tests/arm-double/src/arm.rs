@@ -53,22 +53,57 @@ fn bad_request(e: ArmError) -> Fail {
 }
 
 const RESOURCES_VERSIONS: &[&str] = &[
-    "2019-10-01", "2020-06-01", "2020-08-01", "2020-10-01", "2021-01-01", "2021-04-01",
-    "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01",
+    "2019-10-01",
+    "2020-06-01",
+    "2020-08-01",
+    "2020-10-01",
+    "2021-01-01",
+    "2021-04-01",
+    "2022-09-01",
+    "2023-07-01",
+    "2024-03-01",
+    "2024-07-01",
+    "2024-11-01",
+    "2025-03-01",
     "2025-04-01",
 ];
 const COMPUTE_VERSIONS: &[&str] = &[
-    "2021-11-01", "2022-03-01", "2022-08-01", "2022-11-01", "2023-03-01", "2023-07-01",
-    "2023-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01",
+    "2021-11-01",
+    "2022-03-01",
+    "2022-08-01",
+    "2022-11-01",
+    "2023-03-01",
+    "2023-07-01",
+    "2023-09-01",
+    "2024-03-01",
+    "2024-07-01",
+    "2024-11-01",
+    "2025-04-01",
 ];
 const INSIGHTS_AUTOSCALE_VERSIONS: &[&str] = &["2015-04-01", "2021-05-01-preview", "2022-10-01"];
 const STORAGE_VERSIONS: &[&str] = &[
-    "2021-09-01", "2022-05-01", "2022-09-01", "2023-01-01", "2023-04-01", "2023-05-01",
-    "2024-01-01", "2025-01-01",
+    "2021-09-01",
+    "2022-05-01",
+    "2022-09-01",
+    "2023-01-01",
+    "2023-04-01",
+    "2023-05-01",
+    "2024-01-01",
+    "2025-01-01",
 ];
 const NETWORK_VERSIONS: &[&str] = &[
-    "2022-07-01", "2022-09-01", "2022-11-01", "2023-02-01", "2023-04-01", "2023-05-01",
-    "2023-06-01", "2023-09-01", "2023-11-01", "2024-01-01", "2024-03-01", "2024-05-01",
+    "2022-07-01",
+    "2022-09-01",
+    "2022-11-01",
+    "2023-02-01",
+    "2023-04-01",
+    "2023-05-01",
+    "2023-06-01",
+    "2023-09-01",
+    "2023-11-01",
+    "2024-01-01",
+    "2024-03-01",
+    "2024-05-01",
     "2024-07-01",
 ];
 
@@ -107,7 +142,10 @@ fn check_api_version(st: &State, req: &Req, rtype: Option<&str>) -> Result<Strin
     if list.contains(&v.as_str()) {
         return Ok(v);
     }
-    if rtype.to_ascii_lowercase().starts_with("microsoft.resources/") {
+    if rtype
+        .to_ascii_lowercase()
+        .starts_with("microsoft.resources/")
+    {
         Err(fail(
             400,
             "InvalidApiVersionParameter",
@@ -143,7 +181,10 @@ fn route(st: &mut State, req: &Req, ctx: &Ctx) -> HResult {
         return Err(fail(
             404,
             "NotFound",
-            format!("The path '{}' is not served by the ARM test double.", req.path),
+            format!(
+                "The path '{}' is not served by the ARM test double.",
+                req.path
+            ),
         ));
     }
     if !seg[1].eq_ignore_ascii_case(&st.subscription_id) {
@@ -204,7 +245,13 @@ fn route(st: &mut State, req: &Req, ctx: &Ctx) -> HResult {
                 .collect();
             Ok(Reply::json(200, json!({ "value": value })))
         }
-        ["resourcegroups", _, "providers", "microsoft.resources", "deployments"] => {
+        [
+            "resourcegroups",
+            _,
+            "providers",
+            "microsoft.resources",
+            "deployments",
+        ] => {
             check_api_version(st, req, Some("Microsoft.Resources/deployments"))?;
             only(m, &["GET"])?;
             let g = group(st, &rest[1])?;
@@ -217,15 +264,39 @@ fn route(st: &mut State, req: &Req, ctx: &Ctx) -> HResult {
                 .collect();
             Ok(Reply::json(200, json!({ "value": value })))
         }
-        ["resourcegroups", _, "providers", "microsoft.resources", "deployments", _] => {
+        [
+            "resourcegroups",
+            _,
+            "providers",
+            "microsoft.resources",
+            "deployments",
+            _,
+        ] => {
             let api = check_api_version(st, req, Some("Microsoft.Resources/deployments"))?;
             deployment(st, req, ctx, &rest[1], &rest[5], &api)
         }
-        ["resourcegroups", _, "providers", "microsoft.resources", "deployments", _, action] => {
+        [
+            "resourcegroups",
+            _,
+            "providers",
+            "microsoft.resources",
+            "deployments",
+            _,
+            action,
+        ] => {
             let api = check_api_version(st, req, Some("Microsoft.Resources/deployments"))?;
             deployment_action(st, req, ctx, &rest[1], &rest[5], action, &api)
         }
-        ["resourcegroups", _, "providers", "microsoft.resources", "deployments", _, "operations", _] => {
+        [
+            "resourcegroups",
+            _,
+            "providers",
+            "microsoft.resources",
+            "deployments",
+            _,
+            "operations",
+            _,
+        ] => {
             check_api_version(st, req, Some("Microsoft.Resources/deployments"))?;
             only(m, &["GET"])?;
             let d = find_deployment(st, &rest[1], &rest[5])?;
@@ -234,8 +305,10 @@ fn route(st: &mut State, req: &Req, ctx: &Ctx) -> HResult {
             list["value"]
                 .as_array()
                 .and_then(|ops| {
-                    ops.iter()
-                        .find(|o| o["operationId"].as_str().map(str::to_ascii_lowercase) == Some(wanted.clone()))
+                    ops.iter().find(|o| {
+                        o["operationId"].as_str().map(str::to_ascii_lowercase)
+                            == Some(wanted.clone())
+                    })
                 })
                 .cloned()
                 .map(|o| Reply::json(200, o))
@@ -247,7 +320,16 @@ fn route(st: &mut State, req: &Req, ctx: &Ctx) -> HResult {
                     )
                 })
         }
-        ["resourcegroups", _, "providers", "microsoft.resources", "deployments", _, "operationstatuses", _] => {
+        [
+            "resourcegroups",
+            _,
+            "providers",
+            "microsoft.resources",
+            "deployments",
+            _,
+            "operationstatuses",
+            _,
+        ] => {
             check_api_version(st, req, None)?;
             only(m, &["GET"])?;
             let d = find_deployment(st, &rest[1], &rest[5])?;
@@ -260,7 +342,9 @@ fn route(st: &mut State, req: &Req, ctx: &Ctx) -> HResult {
             }
             let mut reply = Reply::json(200, st.deployment_status_body(d));
             if d.active() {
-                let ra = d.retry_after.unwrap_or(st.settings.latency.retry_after_secs);
+                let ra = d
+                    .retry_after
+                    .unwrap_or(st.settings.latency.retry_after_secs);
                 reply = with_retry(st, reply, ra);
             }
             Ok(reply)
@@ -292,7 +376,10 @@ fn route(st: &mut State, req: &Req, ctx: &Ctx) -> HResult {
         _ => Err(fail(
             404,
             "NotFound",
-            format!("The path '{}' is not served by the ARM test double.", req.path),
+            format!(
+                "The path '{}' is not served by the ARM test double.",
+                req.path
+            ),
         )),
     }
 }
@@ -324,7 +411,10 @@ pub fn with_retry(st: &State, reply: Reply, sim_secs: f64) -> Reply {
 /// The retry headers for a simulated interval.
 pub fn retry_headers(st: &State, sim_secs: f64) -> Vec<(String, String)> {
     let real = st.clock.real(sim_secs);
-    let mut out = vec![("Retry-After".to_string(), real.as_secs_f64().ceil().to_string())];
+    let mut out = vec![(
+        "Retry-After".to_string(),
+        real.as_secs_f64().ceil().to_string(),
+    )];
     if st.settings.behaviour.retry_after_ms_header {
         out.push(("retry-after-ms".to_string(), real.as_millis().to_string()));
     }
@@ -358,10 +448,12 @@ fn location_poll(st: &State, id: &str) -> HResult {
                 None => Reply::empty(204),
             },
             FinalResponse::Instance(key, iid) => {
-                match st
-                    .visible(key)
-                    .and_then(|r| r.vmss.as_ref().and_then(|v| v.instances.get(iid)).map(|i| (r, i)))
-                {
+                match st.visible(key).and_then(|r| {
+                    r.vmss
+                        .as_ref()
+                        .and_then(|v| v.instances.get(iid))
+                        .map(|i| (r, i))
+                }) {
                     Some((r, i)) => Reply::json(200, st.render_instance(r, i, false)),
                     None => Reply::empty(204),
                 }
@@ -415,8 +507,7 @@ fn group<'a>(st: &'a State, name: &str) -> Result<&'a ResourceGroup, Fail> {
 fn valid_rg_name(n: &str) -> bool {
     (1..=90).contains(&n.chars().count())
         && !n.ends_with('.')
-        && n
-            .chars()
+        && n.chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')'))
 }
 
@@ -424,13 +515,19 @@ fn resource_group(st: &mut State, req: &Req, ctx: &Ctx, name: &str) -> HResult {
     let key = rg_key(name);
     match req.method.as_str() {
         "GET" => Ok(Reply::json(200, render_rg(st, group(st, name)?))),
-        "HEAD" => Ok(Reply::empty(if st.rgs.contains_key(&key) { 204 } else { 404 })),
+        "HEAD" => Ok(Reply::empty(if st.rgs.contains_key(&key) {
+            204
+        } else {
+            404
+        })),
         "PUT" => {
             if !valid_rg_name(name) {
                 return Err(fail(
                     400,
                     "InvalidResourceGroupName",
-                    format!("The resource group name '{name}' is invalid: 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'."),
+                    format!(
+                        "The resource group name '{name}' is invalid: 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'."
+                    ),
                 ));
             }
             let body = req.json_object().map_err(bad_request)?;
@@ -439,24 +536,37 @@ fn resource_group(st: &mut State, req: &Req, ctx: &Ctx, name: &str) -> HResult {
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
                 .ok_or_else(|| {
-                    fail(400, "LocationRequired", "The location property is required for this definition.")
+                    fail(
+                        400,
+                        "LocationRequired",
+                        "The location property is required for this definition.",
+                    )
                 })?
                 .to_string();
             let tags = body.get("tags").cloned().unwrap_or(Value::Null);
-            let managed_by = body.get("managedBy").and_then(Value::as_str).map(str::to_string);
+            let managed_by = body
+                .get("managedBy")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             if let Some(g) = st.rgs.get_mut(&key) {
                 if g.provisioning_state == "Deleting" {
                     return Err(fail(
                         409,
                         "ResourceGroupBeingDeleted",
-                        format!("The resource group '{}' is in deprovisioning state and cannot perform this operation.", g.name),
+                        format!(
+                            "The resource group '{}' is in deprovisioning state and cannot perform this operation.",
+                            g.name
+                        ),
                     ));
                 }
                 if !same_location(&g.location, &location) {
                     return Err(fail(
                         409,
                         "InvalidResourceGroupLocation",
-                        format!("Invalid resource group location '{location}'. The Resource group already exists in location '{}'.", g.location),
+                        format!(
+                            "Invalid resource group location '{location}'. The Resource group already exists in location '{}'.",
+                            g.location
+                        ),
                     ));
                 }
                 g.tags = tags;
@@ -576,7 +686,10 @@ fn prepare_request(st: &State, req: &Req, rg: &str, name: &str) -> Result<Prepar
         return Err(fail(
             409,
             "ResourceGroupBeingDeleted",
-            format!("The resource group '{}' is in deprovisioning state and cannot perform this operation.", g.name),
+            format!(
+                "The resource group '{}' is in deprovisioning state and cannot perform this operation.",
+                g.name
+            ),
         ));
     }
     let body = req.json_object().map_err(bad_request)?;
@@ -618,7 +731,11 @@ fn prepare_request(st: &State, req: &Req, rg: &str, name: &str) -> Result<Prepar
 }
 
 fn deployment_id(st: &State, rg: &str, name: &str) -> String {
-    let g = st.rgs.get(&rg_key(rg)).map(|g| g.name.clone()).unwrap_or_else(|| rg.to_string());
+    let g = st
+        .rgs
+        .get(&rg_key(rg))
+        .map(|g| g.name.clone())
+        .unwrap_or_else(|| rg.to_string());
     format!(
         "{}/providers/Microsoft.Resources/deployments/{name}",
         st.rg_id(&g)
@@ -626,7 +743,11 @@ fn deployment_id(st: &State, rg: &str, name: &str) -> String {
 }
 
 fn deployment_status_url(st: &State, d: &Deployment) -> String {
-    let g = st.rgs.get(&d.rg).map(|g| g.name.clone()).unwrap_or_default();
+    let g = st
+        .rgs
+        .get(&d.rg)
+        .map(|g| g.name.clone())
+        .unwrap_or_default();
     st.url(&format!(
         "/subscriptions/{}/resourcegroups/{}/providers/Microsoft.Resources/deployments/{}/operationStatuses/{}?api-version={}",
         st.subscription_id, g, d.name, d.status_op, d.api_version
@@ -641,7 +762,11 @@ fn deployment(st: &mut State, req: &Req, ctx: &Ctx, rg: &str, name: &str, api: &
         }
         "HEAD" => {
             group(st, rg)?;
-            Ok(Reply::empty(if find_deployment(st, rg, name).is_ok() { 204 } else { 404 }))
+            Ok(Reply::empty(if find_deployment(st, rg, name).is_ok() {
+                204
+            } else {
+                404
+            }))
         }
         "PUT" => {
             if name.is_empty() || name.len() > 64 {
@@ -688,7 +813,10 @@ fn deployment(st: &mut State, req: &Req, ctx: &Ctx, rg: &str, name: &str, api: &
                     "0858{:016}",
                     crate::expr::hash64(&uuid::Uuid::new_v4().to_string(), 9) % 10u64.pow(16)
                 ),
-                template_hash: format!("{}", crate::expr::hash64(&template_text, 11) % 10u64.pow(19)),
+                template_hash: format!(
+                    "{}",
+                    crate::expr::hash64(&template_text, 11) % 10u64.pow(19)
+                ),
                 api_version: api.to_string(),
                 retry_after: ctx.retry_override(),
                 request_props: p.props,
@@ -697,7 +825,9 @@ fn deployment(st: &mut State, req: &Req, ctx: &Ctx, rg: &str, name: &str, api: &
             let d = &st.deployments[&key];
             let body = st.render_deployment(d);
             let url = deployment_status_url(st, d);
-            let ra = d.retry_after.unwrap_or(st.settings.latency.retry_after_secs);
+            let ra = d
+                .retry_after
+                .unwrap_or(st.settings.latency.retry_after_secs);
             Ok(with_retry(
                 st,
                 Reply::json(if existed { 200 } else { 201 }, body)
@@ -811,7 +941,9 @@ fn deployment_action(
                 Err(fail(
                     409,
                     "DeploymentCannotBeCancelled",
-                    format!("The deployment '{name}' cannot be cancelled because it is not running."),
+                    format!(
+                        "The deployment '{name}' cannot be cancelled because it is not running."
+                    ),
                 ))
             }
         }
@@ -883,26 +1015,29 @@ fn etag_matches(header: &str, r: Option<&Resource>) -> bool {
 }
 
 fn preconditions(req: &Req, r: Option<&Resource>) -> Result<(), Fail> {
-    if let Some(m) = req.header("if-match") {
-        if !etag_matches(m, r) {
-            return Err(fail(
-                412,
-                "PreconditionFailed",
-                format!(
-                    "The specified precondition 'If-Match = {m}' failed. The current ETag is {}.",
-                    r.map(Resource::etag_header).unwrap_or_else(|| "absent (no such resource)".into())
-                ),
-            ));
-        }
+    if let Some(m) = req.header("if-match")
+        && !etag_matches(m, r)
+    {
+        return Err(fail(
+            412,
+            "PreconditionFailed",
+            format!(
+                "The specified precondition 'If-Match = {m}' failed. The current ETag is {}.",
+                r.map(Resource::etag_header)
+                    .unwrap_or_else(|| "absent (no such resource)".into())
+            ),
+        ));
     }
-    if let Some(m) = req.header("if-none-match") {
-        if m.trim() == "*" && r.is_some() || r.is_some() && etag_matches(m, r) {
-            return Err(fail(
-                412,
-                "PreconditionFailed",
-                format!("The specified precondition 'If-None-Match = {m}' failed: the resource exists."),
-            ));
-        }
+    if let Some(m) = req.header("if-none-match")
+        && (m.trim() == "*" && r.is_some() || r.is_some() && etag_matches(m, r))
+    {
+        return Err(fail(
+            412,
+            "PreconditionFailed",
+            format!(
+                "The specified precondition 'If-None-Match = {m}' failed: the resource exists."
+            ),
+        ));
     }
     Ok(())
 }
@@ -933,36 +1068,89 @@ fn check_capacity(model: &Map<String, Value>) -> Result<(), Fail> {
 }
 
 fn check_autoscale(model: &Map<String, Value>) -> Result<(), Fail> {
-    let props = model.get("properties").and_then(Value::as_object).ok_or_else(|| {
-        fail(400, "BadRequest", "The autoscale setting needs 'properties'.")
-    })?;
-    if props.get("targetResourceUri").and_then(Value::as_str).is_none_or(str::is_empty) {
-        return Err(fail(400, "BadRequest", "The autoscale setting needs 'properties.targetResourceUri'."));
+    let props = model
+        .get("properties")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            fail(
+                400,
+                "BadRequest",
+                "The autoscale setting needs 'properties'.",
+            )
+        })?;
+    if props
+        .get("targetResourceUri")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return Err(fail(
+            400,
+            "BadRequest",
+            "The autoscale setting needs 'properties.targetResourceUri'.",
+        ));
     }
-    let profiles = props.get("profiles").and_then(Value::as_array).ok_or_else(|| {
-        fail(400, "BadRequest", "The autoscale setting needs 'properties.profiles'.")
-    })?;
+    let profiles = props
+        .get("profiles")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            fail(
+                400,
+                "BadRequest",
+                "The autoscale setting needs 'properties.profiles'.",
+            )
+        })?;
     if profiles.is_empty() || profiles.len() > 20 {
-        return Err(fail(400, "BadRequest", format!("An autoscale setting has 1 to 20 profiles, got {}.", profiles.len())));
+        return Err(fail(
+            400,
+            "BadRequest",
+            format!(
+                "An autoscale setting has 1 to 20 profiles, got {}.",
+                profiles.len()
+            ),
+        ));
     }
     for (i, p) in profiles.iter().enumerate() {
-        let rules = p.get("rules").and_then(Value::as_array).map(Vec::len).unwrap_or(0);
+        let rules = p
+            .get("rules")
+            .and_then(Value::as_array)
+            .map(Vec::len)
+            .unwrap_or(0);
         if rules > 10 {
-            return Err(fail(400, "BadRequest", format!("Profile {i} has {rules} rules; at most 10 are allowed.")));
-        }
-        let cap = |k: &str| {
-            p.get("capacity")
-                .and_then(|c| c.get(k))
-                .and_then(|v| v.as_str().and_then(|s| s.parse::<i64>().ok()).or_else(|| v.as_i64()))
-        };
-        let (Some(min), Some(max), Some(def)) = (cap("minimum"), cap("maximum"), cap("default")) else {
-            return Err(fail(400, "BadRequest", format!("Profile {i} needs capacity minimum, maximum and default (numeric strings).")));
-        };
-        if !(0..=1000).contains(&min) || !(0..=1000).contains(&max) || min > max || def < min || def > max {
             return Err(fail(
                 400,
                 "BadRequest",
-                format!("Profile {i} capacity is invalid: minimum {min}, maximum {max}, default {def} (need 0 <= minimum <= default <= maximum <= 1000)."),
+                format!("Profile {i} has {rules} rules; at most 10 are allowed."),
+            ));
+        }
+        let cap = |k: &str| {
+            p.get("capacity").and_then(|c| c.get(k)).and_then(|v| {
+                v.as_str()
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .or_else(|| v.as_i64())
+            })
+        };
+        let (Some(min), Some(max), Some(def)) = (cap("minimum"), cap("maximum"), cap("default"))
+        else {
+            return Err(fail(
+                400,
+                "BadRequest",
+                format!(
+                    "Profile {i} needs capacity minimum, maximum and default (numeric strings)."
+                ),
+            ));
+        };
+        if !(0..=1000).contains(&min)
+            || !(0..=1000).contains(&max)
+            || min > max
+            || def < min
+            || def > max
+        {
+            return Err(fail(
+                400,
+                "BadRequest",
+                format!(
+                    "Profile {i} capacity is invalid: minimum {min}, maximum {max}, default {def} (need 0 <= minimum <= default <= maximum <= 1000)."
+                ),
             ));
         }
     }
@@ -1002,7 +1190,12 @@ fn provider(st: &mut State, req: &Req, ctx: &Ctx, rg: &str, p: &[String]) -> HRe
         && lp.first().map(String::as_str) == Some("virtualmachinescalesets");
     if is_vmss && pairs.len() >= 3 {
         let t = target(st, &g, &ns, &pairs[..2]);
-        match lp[2..].iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        match lp[2..]
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             ["virtualmachines"] => {
                 only(&req.method, &["GET"])?;
                 let r = st.visible(&t.key).ok_or_else(|| not_found(&t, &g.name))?;
@@ -1029,8 +1222,16 @@ fn provider(st: &mut State, req: &Req, ctx: &Ctx, rg: &str, p: &[String]) -> HRe
                 only(&req.method, &["GET"])?;
                 let r = st.visible(&t.key).ok_or_else(|| not_found(&t, &g.name))?;
                 let mut counts: Vec<(String, u32)> = Vec::new();
-                for i in r.vmss.as_ref().map(|v| v.instances.values().collect::<Vec<_>>()).unwrap_or_default() {
-                    let code = format!("ProvisioningState/{}", i.provisioning_state.to_ascii_lowercase());
+                for i in r
+                    .vmss
+                    .as_ref()
+                    .map(|v| v.instances.values().collect::<Vec<_>>())
+                    .unwrap_or_default()
+                {
+                    let code = format!(
+                        "ProvisioningState/{}",
+                        i.provisioning_state.to_ascii_lowercase()
+                    );
                     match counts.iter_mut().find(|(c, _)| *c == code) {
                         Some((_, n)) => *n += 1,
                         None => counts.push((code, 1)),
@@ -1055,7 +1256,11 @@ fn provider(st: &mut State, req: &Req, ctx: &Ctx, rg: &str, p: &[String]) -> HRe
     if pairs.len() == 1 {
         // collection of a type in the group
         only(&req.method, &["GET"])?;
-        let prefix = template::normalise_id(&format!("{}/providers/{ns}/{}", st.rg_id(&g.name), pairs[0]));
+        let prefix = template::normalise_id(&format!(
+            "{}/providers/{ns}/{}",
+            st.rg_id(&g.name),
+            pairs[0]
+        ));
         let value: Vec<Value> = st
             .resources
             .iter()
@@ -1086,18 +1291,37 @@ fn provider(st: &mut State, req: &Req, ctx: &Ctx, rg: &str, p: &[String]) -> HRe
     }
 }
 
-fn put_resource(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &Target, api: &str) -> HResult {
+fn put_resource(
+    st: &mut State,
+    req: &Req,
+    ctx: &Ctx,
+    g: &ResourceGroup,
+    t: &Target,
+    api: &str,
+) -> HResult {
     if g.provisioning_state == "Deleting" {
         return Err(fail(
             409,
             "ResourceGroupBeingDeleted",
-            format!("The resource group '{}' is in deprovisioning state and cannot perform this operation.", g.name),
+            format!(
+                "The resource group '{}' is in deprovisioning state and cannot perform this operation.",
+                g.name
+            ),
         ));
     }
     let body = req.json_object().map_err(bad_request)?;
     let model = model_from_body(body);
-    if t.top_level && model.get("location").and_then(Value::as_str).is_none_or(str::is_empty) {
-        return Err(fail(400, "LocationRequired", "The location property is required for this definition."));
+    if t.top_level
+        && model
+            .get("location")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+    {
+        return Err(fail(
+            400,
+            "LocationRequired",
+            "The location property is required for this definition.",
+        ));
     }
     if !t.top_level {
         let parent = t.key.rsplitn(3, '/').nth(2).unwrap_or_default().to_string();
@@ -1127,12 +1351,32 @@ fn put_resource(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &Tar
     let status = if existed { 200 } else { 201 };
     match style {
         PutStyle::Sync => {
-            st.upsert_resource(ctx.now, &t.id, &t.rtype, &t.name, &rg_key(&g.name), api, model, "Succeeded", true);
+            st.upsert_resource(
+                ctx.now,
+                &t.id,
+                &t.rtype,
+                &t.name,
+                &rg_key(&g.name),
+                api,
+                model,
+                "Succeeded",
+                true,
+            );
             let r = &st.resources[&t.key];
             Ok(Reply::json(status, st.render(r)).header("ETag", r.etag_header()))
         }
         PutStyle::Accepted if !existed => {
-            st.upsert_resource(ctx.now, &t.id, &t.rtype, &t.name, &rg_key(&g.name), api, model, "Creating", false);
+            st.upsert_resource(
+                ctx.now,
+                &t.id,
+                &t.rtype,
+                &t.name,
+                &rg_key(&g.name),
+                api,
+                model,
+                "Creating",
+                false,
+            );
             let dur = st.settings.latency.provisioning_for(&t.rtype);
             let op = st.start_op(
                 ctx.now,
@@ -1155,7 +1399,17 @@ fn put_resource(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &Tar
         }
         _ => {
             let state_name = if existed { "Updating" } else { "Creating" };
-            st.upsert_resource(ctx.now, &t.id, &t.rtype, &t.name, &rg_key(&g.name), api, model, state_name, true);
+            st.upsert_resource(
+                ctx.now,
+                &t.id,
+                &t.rtype,
+                &t.name,
+                &rg_key(&g.name),
+                api,
+                model,
+                state_name,
+                true,
+            );
             let dur = if existed && lt == "microsoft.compute/virtualmachinescalesets" {
                 st.settings.latency.vmss_scale_secs
             } else {
@@ -1186,7 +1440,14 @@ fn put_resource(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &Tar
     }
 }
 
-fn patch_resource(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &Target, api: &str) -> HResult {
+fn patch_resource(
+    st: &mut State,
+    req: &Req,
+    ctx: &Ctx,
+    g: &ResourceGroup,
+    t: &Target,
+    api: &str,
+) -> HResult {
     let existing = st.visible(&t.key).ok_or_else(|| not_found(t, &g.name))?;
     preconditions(req, Some(existing))?;
     let patch = Value::Object(req.json_object().map_err(bad_request)?);
@@ -1198,7 +1459,9 @@ fn patch_resource(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &T
         }
     }
     merge_patch(&mut model, &patch);
-    let Value::Object(model) = model else { unreachable!("object merged into object") };
+    let Value::Object(model) = model else {
+        unreachable!("object merged into object")
+    };
     let lt = t.rtype.to_ascii_lowercase();
     if lt == "microsoft.compute/virtualmachinescalesets" {
         check_capacity(&model)?;
@@ -1209,11 +1472,31 @@ fn patch_resource(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &T
     let rtype = existing.rtype.clone();
     let ns = namespace_of(&rtype).to_string();
     if state::put_style(&rtype) == PutStyle::Sync {
-        st.upsert_resource(ctx.now, &t.id, &t.rtype, &t.name, &rg_key(&g.name), api, model, "Succeeded", true);
+        st.upsert_resource(
+            ctx.now,
+            &t.id,
+            &t.rtype,
+            &t.name,
+            &rg_key(&g.name),
+            api,
+            model,
+            "Succeeded",
+            true,
+        );
         let r = &st.resources[&t.key];
         return Ok(Reply::json(200, st.render(r)).header("ETag", r.etag_header()));
     }
-    st.upsert_resource(ctx.now, &t.id, &t.rtype, &t.name, &rg_key(&g.name), api, model, "Updating", true);
+    st.upsert_resource(
+        ctx.now,
+        &t.id,
+        &t.rtype,
+        &t.name,
+        &rg_key(&g.name),
+        api,
+        model,
+        "Updating",
+        true,
+    );
     let dur = if lt == "microsoft.compute/virtualmachinescalesets" {
         st.settings.latency.vmss_scale_secs
     } else {
@@ -1245,7 +1528,14 @@ fn patch_resource(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &T
     Ok(with_retry(st, reply, ra))
 }
 
-fn delete_resource(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &Target, api: &str) -> HResult {
+fn delete_resource(
+    st: &mut State,
+    req: &Req,
+    ctx: &Ctx,
+    g: &ResourceGroup,
+    t: &Target,
+    api: &str,
+) -> HResult {
     let Some(existing) = st.visible(&t.key) else {
         if req.header("if-match").is_some_and(|m| m.trim() != "*") {
             preconditions(req, None)?;
@@ -1311,11 +1601,22 @@ fn resource_action(
             let body = state::storage_keys_body(st, r).unwrap_or(json!({"keys": []}));
             Ok(Reply::json(200, body))
         }
-        ("microsoft.compute/virtualmachinescalesets", "deallocate" | "start" | "poweroff" | "restart") => {
+        (
+            "microsoft.compute/virtualmachinescalesets",
+            "deallocate" | "start" | "poweroff" | "restart",
+        ) => {
             let (transitional, target, dur): (state::Power, state::Power, f64) = match action {
-                "deallocate" => ("deallocating", "deallocated", st.settings.latency.vmss_deallocate_secs),
+                "deallocate" => (
+                    "deallocating",
+                    "deallocated",
+                    st.settings.latency.vmss_deallocate_secs,
+                ),
                 "start" => ("starting", "running", st.settings.latency.vmss_start_secs),
-                "poweroff" => ("stopping", "stopped", st.settings.latency.vmss_power_off_secs),
+                "poweroff" => (
+                    "stopping",
+                    "stopped",
+                    st.settings.latency.vmss_power_off_secs,
+                ),
                 _ => ("starting", "running", st.settings.latency.vmss_restart_secs),
             };
             let body = req.json().map_err(bad_request)?;
@@ -1323,11 +1624,19 @@ fn resource_action(
                 None | Some(Value::Null) => None,
                 Some(Value::Array(a)) => Some(
                     a.iter()
-                        .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                        .map(|v| {
+                            v.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string())
+                        })
                         .collect(),
                 ),
                 Some(_) => {
-                    return Err(fail(400, "InvalidParameter", "'instanceIds' must be an array of instance id strings."));
+                    return Err(fail(
+                        400,
+                        "InvalidParameter",
+                        "'instanceIds' must be an array of instance id strings.",
+                    ));
                 }
             };
             let vm = r.vmss.as_ref().cloned().unwrap_or_default();
@@ -1336,7 +1645,9 @@ fn resource_action(
                 Some(ids) if !ids.iter().any(|i| i == "*") => {
                     for id in ids {
                         let n = id.parse::<u32>().ok().filter(|n| {
-                            vm.instances.get(n).is_some_and(|i| i.provisioning_state != "Deleting")
+                            vm.instances
+                                .get(n)
+                                .is_some_and(|i| i.provisioning_state != "Deleting")
                         });
                         match n {
                             Some(n) => chosen.push(n),
@@ -1377,7 +1688,11 @@ fn resource_action(
                 api,
                 dur,
                 ctx.outcome(),
-                Effect::VmssPower { key, instances: chosen, target },
+                Effect::VmssPower {
+                    key,
+                    instances: chosen,
+                    target,
+                },
                 FinalResponse::OkEmpty,
                 ctx.retry_override(),
                 false,
@@ -1395,12 +1710,20 @@ fn resource_action(
         _ => Err(fail(
             404,
             "NotFound",
-            format!("The action '{action}' on '{}' is not served by the ARM test double.", r.rtype),
+            format!(
+                "The action '{action}' on '{}' is not served by the ARM test double.",
+                r.rtype
+            ),
         )),
     }
 }
 
-fn find_instance<'a>(r: &'a Resource, id: &str, t: &Target, g: &ResourceGroup) -> Result<&'a state::Instance, Fail> {
+fn find_instance<'a>(
+    r: &'a Resource,
+    id: &str,
+    t: &Target,
+    g: &ResourceGroup,
+) -> Result<&'a state::Instance, Fail> {
     id.parse::<u32>()
         .ok()
         .and_then(|n| r.vmss.as_ref().and_then(|v| v.instances.get(&n)))
@@ -1416,7 +1739,15 @@ fn find_instance<'a>(r: &'a Resource, id: &str, t: &Target, g: &ResourceGroup) -
         })
 }
 
-fn instance(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &Target, iid: &str, api: &str) -> HResult {
+fn instance(
+    st: &mut State,
+    req: &Req,
+    ctx: &Ctx,
+    g: &ResourceGroup,
+    t: &Target,
+    iid: &str,
+    api: &str,
+) -> HResult {
     let r = st.visible(&t.key).ok_or_else(|| not_found(t, &g.name))?;
     let i = find_instance(r, iid, t, g)?;
     match req.method.as_str() {
@@ -1441,7 +1772,10 @@ fn instance(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &Target,
             let mut scale_in = i.protect_from_scale_in;
             let mut actions = i.protect_from_scale_set_actions;
             if let Some(p) = policy {
-                for (k, slot) in [("protectFromScaleIn", &mut scale_in), ("protectFromScaleSetActions", &mut actions)] {
+                for (k, slot) in [
+                    ("protectFromScaleIn", &mut scale_in),
+                    ("protectFromScaleSetActions", &mut actions),
+                ] {
                     match p.get(k) {
                         None | Some(Value::Null) => {}
                         Some(Value::Bool(b)) => *slot = *b,
@@ -1477,7 +1811,10 @@ fn instance(st: &mut State, req: &Req, ctx: &Ctx, g: &ResourceGroup, t: &Target,
                 api,
                 dur,
                 ctx.outcome(),
-                Effect::InstanceUpdate { key: key.clone(), instance: n },
+                Effect::InstanceUpdate {
+                    key: key.clone(),
+                    instance: n,
+                },
                 FinalResponse::Instance(key.clone(), n),
                 ctx.retry_override(),
                 false,

@@ -74,7 +74,8 @@ impl Clock {
 
 /// RFC 3339 timestamp in UTC.
 pub fn stamp(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 /// ISO 8601 duration as ARM reports deployment durations, e.g. `PT22.8356799S`.

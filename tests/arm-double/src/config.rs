@@ -123,19 +123,26 @@ impl Config {
             ("subscription_id", &self.subscription_id),
             ("location", &self.location),
         ] {
-            if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+            if v.is_empty()
+                || !v
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            {
                 return Err(ConfigError::Invalid(format!(
                     "{name} must be non-empty letters, digits, '-' or '.', got {v:?}"
                 )));
             }
         }
         if self.client_secret.as_deref() == Some("") {
-            return Err(ConfigError::Invalid("client_secret must not be empty".into()));
+            return Err(ConfigError::Invalid(
+                "client_secret must not be empty".into(),
+            ));
         }
         self.latency.check().map_err(ConfigError::Invalid)?;
         self.throttling.check().map_err(ConfigError::Invalid)?;
         for (i, f) in self.faults.iter().enumerate() {
-            f.check().map_err(|m| ConfigError::Invalid(format!("faults[{i}]: {m}")))?;
+            f.check()
+                .map_err(|m| ConfigError::Invalid(format!("faults[{i}]: {m}")))?;
         }
         Ok(())
     }
@@ -294,19 +301,29 @@ impl Latency {
             ("vmss_restart_secs", self.vmss_restart_secs),
             ("instance_update_secs", self.instance_update_secs),
             ("delete_default_secs", self.delete_default_secs),
-            ("resource_group_delete_secs", self.resource_group_delete_secs),
+            (
+                "resource_group_delete_secs",
+                self.resource_group_delete_secs,
+            ),
             ("what_if_secs", self.what_if_secs),
             ("deployment_delete_secs", self.deployment_delete_secs),
         ];
         for (name, v) in scalars {
             if !(v >= 0.0 && v.is_finite()) {
-                return Err(format!("latency.{name} must be a finite number >= 0, got {v}"));
+                return Err(format!(
+                    "latency.{name} must be a finite number >= 0, got {v}"
+                ));
             }
         }
-        for (map, name) in [(&self.provisioning, "provisioning"), (&self.delete, "delete")] {
+        for (map, name) in [
+            (&self.provisioning, "provisioning"),
+            (&self.delete, "delete"),
+        ] {
             for (k, v) in map {
                 if !(*v >= 0.0 && v.is_finite()) {
-                    return Err(format!("latency.{name}.{k} must be a finite number >= 0, got {v}"));
+                    return Err(format!(
+                        "latency.{name}.{k} must be a finite number >= 0, got {v}"
+                    ));
                 }
             }
         }
@@ -360,7 +377,11 @@ impl Default for Throttling {
 
 impl Throttling {
     fn check(&self) -> Result<(), String> {
-        for (name, b) in [("reads", self.reads), ("writes", self.writes), ("deletes", self.deletes)] {
+        for (name, b) in [
+            ("reads", self.reads),
+            ("writes", self.writes),
+            ("deletes", self.deletes),
+        ] {
             if b.capacity == 0 || !(b.refill_per_sec > 0.0 && b.refill_per_sec.is_finite()) {
                 return Err(format!(
                     "throttling.{name} needs capacity >= 1 and refill_per_sec > 0"
@@ -432,13 +453,18 @@ action = { kind = "throttle", retry_after_secs = 3 }
         assert_eq!(c.time_scale, 0.01);
         assert!(c.behaviour.lowercase_terminal_states);
         assert_eq!(
-            c.latency.provisioning_for("microsoft.compute/virtualmachinescalesets"),
+            c.latency
+                .provisioning_for("microsoft.compute/virtualmachinescalesets"),
             60.0
         );
         assert_eq!(c.faults.len(), 1);
 
         let json_path = dir.join("c.json");
-        std::fs::write(&json_path, r#"{"time_scale": 0.5, "latency": {"request_secs": 1}}"#).unwrap();
+        std::fs::write(
+            &json_path,
+            r#"{"time_scale": 0.5, "latency": {"request_secs": 1}}"#,
+        )
+        .unwrap();
         assert_eq!(Config::load(&json_path).unwrap().time_scale, 0.5);
 
         std::fs::write(&json_path, r#"{"time_scale": 0}"#).unwrap();

@@ -217,7 +217,9 @@ impl<'s> Parser<'s> {
                     .map_err(|_| self.err("invalid integer literal"))
             }
             Some(_) => {
-                let name = self.ident().ok_or_else(|| self.err("expected a function call"))?;
+                let name = self
+                    .ident()
+                    .ok_or_else(|| self.err("expected a function call"))?;
                 if self.peek() == Some('(') {
                     self.pos += 1;
                     let mut args = Vec::new();
@@ -377,8 +379,11 @@ fn type_name(v: &Value) -> &'static str {
 
 fn get_prop<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
     let o = v.as_object()?;
-    o.get(key)
-        .or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    o.get(key).or_else(|| {
+        o.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 fn eval(e: &Expr, scope: &Scope<'_>) -> Result<Value, EvalError> {
@@ -867,10 +872,9 @@ fn call(name: &str, arg_exprs: &[Expr], scope: &Scope<'_>) -> Result<Value, Eval
         }
         "replace" => {
             arity(f, &args, 3, 3)?;
-            Ok(Value::String(arg_str(f, &args[0])?.replace(
-                &arg_str(f, &args[1])?,
-                &arg_str(f, &args[2])?,
-            )))
+            Ok(Value::String(
+                arg_str(f, &args[0])?.replace(&arg_str(f, &args[1])?, &arg_str(f, &args[2])?),
+            ))
         }
         "split" => {
             arity(f, &args, 2, 2)?;
@@ -905,8 +909,16 @@ fn call(name: &str, arg_exprs: &[Expr], scope: &Scope<'_>) -> Result<Value, Eval
             Ok(match lname.as_str() {
                 "startswith" => Value::Bool(s.starts_with(&t)),
                 "endswith" => Value::Bool(s.ends_with(&t)),
-                "indexof" => json!(s.find(&t).map(|i| s[..i].chars().count() as i64).unwrap_or(-1)),
-                _ => json!(s.rfind(&t).map(|i| s[..i].chars().count() as i64).unwrap_or(-1)),
+                "indexof" => json!(
+                    s.find(&t)
+                        .map(|i| s[..i].chars().count() as i64)
+                        .unwrap_or(-1)
+                ),
+                _ => json!(
+                    s.rfind(&t)
+                        .map(|i| s[..i].chars().count() as i64)
+                        .unwrap_or(-1)
+                ),
             })
         }
         "contains" => {
@@ -956,9 +968,13 @@ fn call(name: &str, arg_exprs: &[Expr], scope: &Scope<'_>) -> Result<Value, Eval
                     };
                     Value::String(c.map(String::from).unwrap_or_default())
                 }
-                Value::Array(a) => if lname == "first" { a.first() } else { a.last() }
-                    .cloned()
-                    .unwrap_or(Value::Null),
+                Value::Array(a) => if lname == "first" {
+                    a.first()
+                } else {
+                    a.last()
+                }
+                .cloned()
+                .unwrap_or(Value::Null),
                 other => {
                     return Err(EvalError::invalid(format!(
                         "The template language function '{f}' cannot take a value of type '{}'.",
@@ -1022,7 +1038,11 @@ fn call(name: &str, arg_exprs: &[Expr], scope: &Scope<'_>) -> Result<Value, Eval
                 Ok(Value::Array(
                     first
                         .into_iter()
-                        .filter(|v| args[1..].iter().all(|a| a.as_array().is_some_and(|a| a.contains(v))))
+                        .filter(|v| {
+                            args[1..]
+                                .iter()
+                                .all(|a| a.as_array().is_some_and(|a| a.contains(v)))
+                        })
                         .collect(),
                 ))
             } else if args.iter().all(Value::is_object) {
@@ -1072,7 +1092,10 @@ fn call(name: &str, arg_exprs: &[Expr], scope: &Scope<'_>) -> Result<Value, Eval
                     .collect(),
             ))
         }
-        "coalesce" => Ok(args.into_iter().find(|v| !v.is_null()).unwrap_or(Value::Null)),
+        "coalesce" => Ok(args
+            .into_iter()
+            .find(|v| !v.is_null())
+            .unwrap_or(Value::Null)),
         "equals" => {
             arity(f, &args, 2, 2)?;
             Ok(Value::Bool(args[0] == args[1]))
@@ -1131,7 +1154,9 @@ fn call(name: &str, arg_exprs: &[Expr], scope: &Scope<'_>) -> Result<Value, Eval
         "int" => {
             arity(f, &args, 1, 1)?;
             match &args[0] {
-                Value::Number(n) => Ok(json!(n.as_i64().unwrap_or(n.as_f64().unwrap_or(0.0) as i64))),
+                Value::Number(n) => Ok(json!(
+                    n.as_i64().unwrap_or(n.as_f64().unwrap_or(0.0) as i64)
+                )),
                 Value::String(s) => s.trim().parse::<i64>().map(|i| json!(i)).map_err(|_| {
                     EvalError::invalid(format!(
                         "The template language function 'int' cannot convert '{s}' to an integer."
@@ -1185,7 +1210,9 @@ fn call(name: &str, arg_exprs: &[Expr], scope: &Scope<'_>) -> Result<Value, Eval
                     .map(|v| arg_int(f, v))
                     .collect::<Result<_, _>>()?
             } else {
-                args.iter().map(|v| arg_int(f, v)).collect::<Result<_, _>>()?
+                args.iter()
+                    .map(|v| arg_int(f, v))
+                    .collect::<Result<_, _>>()?
             };
             let r = if lname == "min" {
                 ints.iter().min()
@@ -1193,7 +1220,9 @@ fn call(name: &str, arg_exprs: &[Expr], scope: &Scope<'_>) -> Result<Value, Eval
                 ints.iter().max()
             };
             r.map(|v| json!(v)).ok_or_else(|| {
-                EvalError::invalid(format!("The template language function '{f}' needs a value."))
+                EvalError::invalid(format!(
+                    "The template language function '{f}' needs a value."
+                ))
             })
         }
         "range" => {
@@ -1205,7 +1234,9 @@ fn call(name: &str, arg_exprs: &[Expr], scope: &Scope<'_>) -> Result<Value, Eval
                     "The template language function 'range' expects a count between 0 and 10000.",
                 ));
             }
-            Ok(Value::Array((start..start + count).map(|i| json!(i)).collect()))
+            Ok(Value::Array(
+                (start..start + count).map(|i| json!(i)).collect(),
+            ))
         }
         "padleft" => {
             arity(f, &args, 2, 3)?;
@@ -1271,9 +1302,8 @@ fn call(name: &str, arg_exprs: &[Expr], scope: &Scope<'_>) -> Result<Value, Eval
                     "The template reference '{target}' is not valid: could not find template resource or resource copy with this name."
                 ))
             })?;
-            rt.reference(&id, full).ok_or_else(|| {
-                EvalError::invalid(format!("The Resource '{id}' was not found."))
-            })
+            rt.reference(&id, full)
+                .ok_or_else(|| EvalError::invalid(format!("The Resource '{id}' was not found.")))
         }
         _ if lname.starts_with("list") => {
             arity(f, &args, 1, 3)?;
@@ -1296,14 +1326,18 @@ fn call(name: &str, arg_exprs: &[Expr], scope: &Scope<'_>) -> Result<Value, Eval
 mod tests {
     use super::*;
 
-    fn scope_fixture<'a>(params: &'a Map<String, Value>, vars: &'a Map<String, Value>) -> Scope<'a> {
+    fn scope_fixture<'a>(
+        params: &'a Map<String, Value>,
+        vars: &'a Map<String, Value>,
+    ) -> Scope<'a> {
         let mut s = Scope::new(params, vars);
         s.resource_group = json!({
             "id": "/subscriptions/sub1/resourceGroups/rg1",
             "name": "rg1",
             "location": "westeurope"
         });
-        s.subscription = json!({"id": "/subscriptions/sub1", "subscriptionId": "sub1", "tenantId": "t1"});
+        s.subscription =
+            json!({"id": "/subscriptions/sub1", "subscriptionId": "sub1", "tenantId": "t1"});
         s
     }
 
@@ -1324,24 +1358,46 @@ mod tests {
     fn evaluates_common_functions() {
         assert_eq!(ev("[variables('vnet')]").unwrap(), json!("pool-vnet"));
         assert_eq!(ev("[format('{0}-{1}', 'a', 7)]").unwrap(), json!("a-7"));
-        assert_eq!(ev("[resourceGroup().location]").unwrap(), json!("westeurope"));
-        assert_eq!(ev("[subscription().subscriptionId]").unwrap(), json!("sub1"));
+        assert_eq!(
+            ev("[resourceGroup().location]").unwrap(),
+            json!("westeurope")
+        );
+        assert_eq!(
+            ev("[subscription().subscriptionId]").unwrap(),
+            json!("sub1")
+        );
         assert_eq!(
             ev("[resourceId('Microsoft.Network/virtualNetworks/subnets', 'v', 's')]").unwrap(),
-            json!("/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/v/subnets/s")
+            json!(
+                "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
+            )
         );
         assert_eq!(
             ev("[resourceId('Microsoft.Network/loadBalancers/', 'lb')]").unwrap(),
-            json!("/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Network/loadBalancers/lb")
+            json!(
+                "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Network/loadBalancers/lb"
+            )
         );
         assert_eq!(ev("[substring('abcdef', 1, 3)]").unwrap(), json!("bcd"));
-        assert_eq!(ev("[if(equals(parameters('count'), 3), 'yes', json('null'))]").unwrap(), json!("yes"));
-        assert_eq!(ev("[if(parameters('flag'), json('null'), 'x')]").unwrap(), Value::Null);
+        assert_eq!(
+            ev("[if(equals(parameters('count'), 3), 'yes', json('null'))]").unwrap(),
+            json!("yes")
+        );
+        assert_eq!(
+            ev("[if(parameters('flag'), json('null'), 'x')]").unwrap(),
+            Value::Null
+        );
         assert_eq!(ev("[createObject('a', 1).a]").unwrap(), json!(1));
         assert_eq!(ev("[createArray(1, 2, 3)[1]]").unwrap(), json!(2));
-        assert_eq!(ev("[concat('it''s ', string(true))]").unwrap(), json!("it's True"));
+        assert_eq!(
+            ev("[concat('it''s ', string(true))]").unwrap(),
+            json!("it's True")
+        );
         assert_eq!(ev("[add(parameters('count'), 2)]").unwrap(), json!(5));
-        assert_eq!(ev("[[not an expression]").unwrap(), json!("[not an expression]"));
+        assert_eq!(
+            ev("[[not an expression]").unwrap(),
+            json!("[not an expression]")
+        );
         assert_eq!(ev("plain").unwrap(), json!("plain"));
     }
 
@@ -1352,7 +1408,10 @@ mod tests {
         assert_eq!(a, b);
         let s = a.as_str().unwrap();
         assert_eq!(s.len(), 13);
-        assert!(s.chars().all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c)));
+        assert!(
+            s.chars()
+                .all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c))
+        );
         assert_ne!(a, ev("[uniqueString('other')]").unwrap());
     }
 

@@ -130,9 +130,10 @@ impl FaultAction {
     /// The operation outcome this fault forces, if it is an outcome fault.
     pub fn outcome(&self) -> Option<Outcome> {
         match self {
-            FaultAction::OperationFailed { code, message } => {
-                Some(Outcome::Failed(ArmError::new(code.clone(), message.clone())))
-            }
+            FaultAction::OperationFailed { code, message } => Some(Outcome::Failed(ArmError::new(
+                code.clone(),
+                message.clone(),
+            ))),
             FaultAction::OperationCanceled => Some(Outcome::Canceled),
             _ => None,
         }
@@ -280,7 +281,10 @@ mod tests {
     #[test]
     fn glob_matches_like_a_shell_star() {
         assert!(glob("*", "/anything/at/all"));
-        assert!(glob("/subscriptions/*/resourcegroups/rg", "/subscriptions/abc/resourcegroups/rg"));
+        assert!(glob(
+            "/subscriptions/*/resourcegroups/rg",
+            "/subscriptions/abc/resourcegroups/rg"
+        ));
         assert!(glob("*/deployments/*", "/s/x/deployments/d1"));
         assert!(!glob("*/deployments/*/operations", "/s/x/deployments/d1"));
         assert!(glob("*deallocate", "/a/b/deallocate"));
@@ -296,7 +300,9 @@ mod tests {
             times: 2,
             action: FaultAction::ConnectionReset,
         }]);
-        let fired: Vec<bool> = (0..5).map(|_| s.check("get", "/A/X", false).is_some()).collect();
+        let fired: Vec<bool> = (0..5)
+            .map(|_| s.check("get", "/A/X", false).is_some())
+            .collect();
         assert_eq!(fired, [false, true, true, false, false]);
         assert!(s.check("PUT", "/a/x", false).is_none());
         assert_eq!(s.rules[0].matched, 5);

@@ -33,7 +33,9 @@ pub mod tls;
 pub mod whatif;
 pub mod wire;
 
-pub use config::{Behaviour, Bucket, Config, ConfigError, Latency, PatchResponse, Settings, Throttling};
+pub use config::{
+    Behaviour, Bucket, Config, ConfigError, Latency, PatchResponse, Settings, Throttling,
+};
 pub use error::ArmError;
 pub use faults::{FaultAction, FaultRule, RuleState};
 pub use record::{RecordedRequest, RequestKind};
@@ -91,12 +93,13 @@ impl ArmDouble {
                 source,
             })?;
         }
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", config.port)).map_err(
-            |source| StartError::Bind {
-                port: config.port,
-                source,
-            },
-        )?;
+        let std_listener =
+            std::net::TcpListener::bind(("127.0.0.1", config.port)).map_err(|source| {
+                StartError::Bind {
+                    port: config.port,
+                    source,
+                }
+            })?;
         std_listener
             .set_nonblocking(true)
             .map_err(StartError::Runtime)?;
@@ -331,7 +334,11 @@ impl Running {
 
     /// Simulated start/end of each resource of a deployment and the critical path under the
     /// current latencies; `None` if there is no such deployment.
-    pub fn deployment_timeline(&self, resource_group: &str, name: &str) -> Option<serde_json::Value> {
+    pub fn deployment_timeline(
+        &self,
+        resource_group: &str,
+        name: &str,
+    ) -> Option<serde_json::Value> {
         let mut st = self.shared.lock();
         let now = st.clock.now();
         st.advance(now);

@@ -55,7 +55,9 @@ fn main() {
     }
     config.ca_pem_path = Some(match (args.ca_out, config.ca_pem_path.take()) {
         (Some(p), _) | (None, Some(p)) => p,
-        (None, None) => std::env::temp_dir().join(format!("arm-double-ca-{}.pem", std::process::id())),
+        (None, None) => {
+            std::env::temp_dir().join(format!("arm-double-ca-{}.pem", std::process::id()))
+        }
     });
     let running = match ArmDouble::start(config) {
         Ok(r) => r,
@@ -67,10 +69,19 @@ fn main() {
     let endpoints = running.endpoints();
     if let Some(path) = &args.env_file {
         let lines = [
-            ("ARM_DOUBLE_MANAGEMENT_URL", endpoints.management_url.as_str()),
+            (
+                "ARM_DOUBLE_MANAGEMENT_URL",
+                endpoints.management_url.as_str(),
+            ),
             ("ARM_DOUBLE_CONTROL_URL", endpoints.control_url.as_str()),
-            ("ARM_DOUBLE_CA_FILE", endpoints.ca_pem_path.as_deref().unwrap_or("")),
-            ("AZURE_AUTHORITY_HOST", endpoints.token_authority_url.as_str()),
+            (
+                "ARM_DOUBLE_CA_FILE",
+                endpoints.ca_pem_path.as_deref().unwrap_or(""),
+            ),
+            (
+                "AZURE_AUTHORITY_HOST",
+                endpoints.token_authority_url.as_str(),
+            ),
             ("AZURE_TENANT_ID", endpoints.tenant_id.as_str()),
             ("AZURE_CLIENT_ID", endpoints.client_id.as_str()),
             ("AZURE_CLIENT_SECRET", endpoints.client_secret.as_str()),
@@ -92,7 +103,10 @@ fn main() {
     }
     drop(out);
 
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("arm-double: {e}");

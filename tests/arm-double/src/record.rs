@@ -64,6 +64,9 @@ impl RecordedRequest {
 
     /// Whether the path matches a `*` glob (case-insensitive).
     pub fn path_matches(&self, pattern: &str) -> bool {
-        crate::faults::glob(&pattern.to_ascii_lowercase(), &self.path.to_ascii_lowercase())
+        crate::faults::glob(
+            &pattern.to_ascii_lowercase(),
+            &self.path.to_ascii_lowercase(),
+        )
     }
 }

@@ -286,11 +286,14 @@ async fn process(shared: &Shared, req: Req) -> Option<Reply> {
         }
         Some(FaultAction::ExpiredToken) => {
             let now = crate::clock::stamp(time::OffsetDateTime::now_utc());
-            let past = crate::clock::stamp(time::OffsetDateTime::now_utc() - time::Duration::minutes(5));
+            let past =
+                crate::clock::stamp(time::OffsetDateTime::now_utc() - time::Duration::minutes(5));
             Some(unauthorized(
                 &st,
                 "ExpiredAuthenticationToken",
-                &format!("The access token expiry UTC time '{past}' is earlier than current UTC time '{now}'."),
+                &format!(
+                    "The access token expiry UTC time '{past}' is earlier than current UTC time '{now}'."
+                ),
                 "The access token has expired.",
             ))
         }
@@ -310,17 +313,20 @@ async fn process(shared: &Shared, req: Req) -> Option<Reply> {
             retry_after_secs: Some(s),
             ..
         }) = &fault
+            && r.get_header("Retry-After").is_some()
         {
-            if r.get_header("Retry-After").is_some() {
-                r.headers
-                    .retain(|(k, _)| !k.eq_ignore_ascii_case("retry-after") && !k.eq_ignore_ascii_case("retry-after-ms"));
-                r = arm::with_retry(&st, r, *s);
-            }
+            r.headers.retain(|(k, _)| {
+                !k.eq_ignore_ascii_case("retry-after") && !k.eq_ignore_ascii_case("retry-after-ms")
+            });
+            r = arm::with_retry(&st, r, *s);
         }
         r = r
             .header("x-ms-request-id", request_id.clone())
             .header("x-ms-correlation-request-id", correlation.clone())
-            .header("x-ms-routing-request-id", format!("{}:{}", st.location.to_ascii_uppercase(), request_id));
+            .header(
+                "x-ms-routing-request-id",
+                format!("{}:{}", st.location.to_ascii_uppercase(), request_id),
+            );
         if let Some(c) = req.header("x-ms-client-request-id") {
             r = r.header("x-ms-client-request-id", c.to_string());
         }
@@ -415,7 +421,9 @@ fn authenticate(st: &State, req: &Req) -> Result<(), Reply> {
         ));
     };
     let token = match h.split_once(' ') {
-        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => t.trim(),
+        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => {
+            t.trim()
+        }
         _ => {
             return Err(unauthorized(
                 st,
@@ -508,7 +516,12 @@ pub fn issue_token(st: &mut State) -> String {
 
 fn token(st: &mut State, req: &Req) -> Reply {
     if req.method != "POST" {
-        return aad_error(405, "invalid_request", 900561, "The endpoint only accepts POST requests.");
+        return aad_error(
+            405,
+            "invalid_request",
+            900561,
+            "The endpoint only accepts POST requests.",
+        );
     }
     let tenant = &req.segments[0];
     if !tenant.eq_ignore_ascii_case(&st.tenant_id) {
@@ -516,7 +529,9 @@ fn token(st: &mut State, req: &Req) -> Reply {
             400,
             "invalid_request",
             90002,
-            &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+            &format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
         );
     }
     let form: Vec<(String, String)> = form_urlencoded::parse(&req.body)
@@ -548,7 +563,10 @@ fn token(st: &mut State, req: &Req) -> Reply {
             400,
             "unauthorized_client",
             700016,
-            &format!("Application with identifier '{client_id}' was not found in the directory '{}'.", st.tenant_id),
+            &format!(
+                "Application with identifier '{client_id}' was not found in the directory '{}'.",
+                st.tenant_id
+            ),
         );
     }
     if get("client_secret") != Some(st.client_secret.as_str()) {
@@ -572,7 +590,9 @@ fn token(st: &mut State, req: &Req) -> Reply {
             400,
             "invalid_scope",
             1002012,
-            &format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
+            &format!(
+                "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
         );
     }
     let life = st.token_lifetime_secs;
@@ -632,21 +652,29 @@ fn control(shared: &Shared, req: &Req) -> Reply {
         if req.body.is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&req.body).map_err(|e| control_error(400, format!("invalid JSON: {e}")))
+        serde_json::from_slice(&req.body)
+            .map_err(|e| control_error(400, format!("invalid JSON: {e}")))
     };
     match (req.method.as_str(), parts.as_slice()) {
-        ("GET", ["info"]) => Reply::json(200, serde_json::to_value(&shared.endpoints).unwrap_or_default()),
+        ("GET", ["info"]) => Reply::json(
+            200,
+            serde_json::to_value(&shared.endpoints).unwrap_or_default(),
+        ),
         ("GET", ["ca.pem"]) => Reply {
             status: 200,
             headers: Vec::new(),
             body: Body::Text(shared.ca_pem.clone(), "application/x-pem-file"),
         },
-        ("GET", ["requests"]) => Reply::json(200, serde_json::to_value(&st.requests).unwrap_or_default()),
+        ("GET", ["requests"]) => {
+            Reply::json(200, serde_json::to_value(&st.requests).unwrap_or_default())
+        }
         ("DELETE", ["requests"]) => {
             st.requests.clear();
             Reply::empty(204)
         }
-        ("GET", ["faults"]) => Reply::json(200, serde_json::to_value(&st.faults).unwrap_or_default()),
+        ("GET", ["faults"]) => {
+            Reply::json(200, serde_json::to_value(&st.faults).unwrap_or_default())
+        }
         ("PUT", ["faults"]) | ("POST", ["faults"]) => {
             let v = match body() {
                 Ok(v) => v,
@@ -668,7 +696,9 @@ fn control(shared: &Shared, req: &Req) -> Reply {
             st.faults = FaultScript::default();
             Reply::empty(204)
         }
-        ("GET", ["settings"]) => Reply::json(200, serde_json::to_value(&st.settings).unwrap_or_default()),
+        ("GET", ["settings"]) => {
+            Reply::json(200, serde_json::to_value(&st.settings).unwrap_or_default())
+        }
         ("PUT", ["settings"]) | ("PATCH", ["settings"]) => {
             let v = match body() {
                 Ok(v) => v,
@@ -709,7 +739,10 @@ fn control(shared: &Shared, req: &Req) -> Reply {
             ));
             match st.deployments.get(&key) {
                 Some(d) => Reply::json(200, st.deployment_timeline(d)),
-                None => control_error(404, format!("no deployment '{name}' in resource group '{rg}'")),
+                None => control_error(
+                    404,
+                    format!("no deployment '{name}' in resource group '{rg}'"),
+                ),
             }
         }
         _ => control_error(

@@ -629,7 +629,8 @@ impl State {
                         "table": format!("https://{n}.table.core.windows.net/")
                     }),
                 );
-                r.readonly.insert("statusOfPrimary".into(), json!("available"));
+                r.readonly
+                    .insert("statusOfPrimary".into(), json!("available"));
             }
             "microsoft.network/publicipaddresses" => {
                 let h = crate::expr::hash64(&r.id.to_ascii_lowercase(), 7);
@@ -637,12 +638,16 @@ impl State {
                     "ipAddress".into(),
                     json!(format!("203.0.113.{}", 1 + (h % 254))),
                 );
-                r.readonly
-                    .insert("resourceGuid".into(), json!(uuid::Uuid::new_v4().to_string()));
+                r.readonly.insert(
+                    "resourceGuid".into(),
+                    json!(uuid::Uuid::new_v4().to_string()),
+                );
             }
             t if t.starts_with("microsoft.network/") => {
-                r.readonly
-                    .insert("resourceGuid".into(), json!(uuid::Uuid::new_v4().to_string()));
+                r.readonly.insert(
+                    "resourceGuid".into(),
+                    json!(uuid::Uuid::new_v4().to_string()),
+                );
             }
             _ => {}
         }
@@ -699,9 +704,11 @@ impl State {
             Outcome::Succeeded => {
                 r.provisioning_state = "Succeeded".into();
                 if let Some(v) = r.vmss.as_mut() {
-                    v.instances.retain(|_, i| i.provisioning_state != "Deleting");
+                    v.instances
+                        .retain(|_, i| i.provisioning_state != "Deleting");
                     for i in v.instances.values_mut() {
-                        if i.provisioning_state == "Creating" || i.provisioning_state == "Updating" {
+                        if i.provisioning_state == "Creating" || i.provisioning_state == "Updating"
+                        {
                             i.provisioning_state = "Succeeded".into();
                             if i.power == "starting" {
                                 i.power = "running";
@@ -836,8 +843,8 @@ impl State {
             }
             Outcome::Canceled => {
                 v["status"] = json!(self.terminal("Canceled"));
-                v["error"] = ArmError::new("OperationCanceled", "The operation was canceled.")
-                    .to_value();
+                v["error"] =
+                    ArmError::new("OperationCanceled", "The operation was canceled.").to_value();
             }
         }
         v
@@ -931,7 +938,13 @@ impl State {
         let run = d.run;
         self.deployments.insert(key.clone(), d);
         let at = now.plus(self.settings.latency.deployment_start_secs);
-        self.schedule(at, Event::DeploymentStart { key: key.clone(), run });
+        self.schedule(
+            at,
+            Event::DeploymentStart {
+                key: key.clone(),
+                run,
+            },
+        );
         key
     }
 
@@ -1099,10 +1112,7 @@ impl State {
                 }
             }
         }
-        let running = d
-            .res
-            .iter()
-            .any(|r| r.status == DepResStatus::Running);
+        let running = d.res.iter().any(|r| r.status == DepResStatus::Running);
         let still_active = d.active();
         self.finish_put(&rid, &outcome);
         for j in &next {
@@ -1328,7 +1338,11 @@ impl State {
                 }),
             ));
         }
-        if d.state == "Succeeded" && d.outputs.as_ref().is_some_and(|o| o.as_object().is_some_and(|m| !m.is_empty())) {
+        if d.state == "Succeeded"
+            && d.outputs
+                .as_ref()
+                .is_some_and(|o| o.as_object().is_some_and(|m| !m.is_empty()))
+        {
             let op_id = format!("{:016X}", crate::expr::hash64(&d.id, d.run));
             ops.push((
                 d.changed,
@@ -1491,7 +1505,7 @@ pub fn strip_write_only(rtype: &str, body: &mut Value) {
                     os.remove("adminPassword");
                     os.remove("customData");
                 }
-                if let Some(Value::Object(p)) = Some(&mut *profile) {
+                if let Value::Object(p) = profile {
                     p.remove("userData");
                 }
                 if let Some(Value::Array(exts)) = profile
@@ -1615,7 +1629,8 @@ impl Runtime for StateRuntime<'_> {
             return Some(name_or_id.to_string());
         }
         let plan = self.plan?;
-        template::resolve_reference(&plan.resources, name_or_id).map(|i| plan.resources[i].id.clone())
+        template::resolve_reference(&plan.resources, name_or_id)
+            .map(|i| plan.resources[i].id.clone())
     }
 
     fn reference(&self, id: &str, full: bool) -> Option<Value> {

@@ -133,8 +133,11 @@ fn from_eval(e: EvalError, what: &str) -> ArmError {
 }
 
 fn get_ci<'v>(o: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    o.get(key)
-        .or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    o.get(key).or_else(|| {
+        o.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 /// Everything needed to evaluate expressions of one deployment, at any time.
@@ -265,7 +268,11 @@ fn check_constraints(name: &str, decl: &Map<String, Value>, v: &Value) -> Result
                 return Err(invalid_template(format!(
                     "The provided value '{}' for the template parameter '{name}' is not valid. The value is not part of the allowed value(s): '{}'",
                     expr::to_text(x),
-                    allowed.iter().map(expr::to_text).collect::<Vec<_>>().join(",")
+                    allowed
+                        .iter()
+                        .map(expr::to_text)
+                        .collect::<Vec<_>>()
+                        .join(",")
                 )));
             }
         }
@@ -287,19 +294,19 @@ fn check_constraints(name: &str, decl: &Map<String, Value>, v: &Value) -> Result
         _ => None,
     };
     if let Some(len) = len {
-        if let Some(m) = get_ci(decl, "minLength").and_then(Value::as_i64) {
-            if len < m {
-                return Err(invalid_template(format!(
-                    "The provided value for the template parameter '{name}' is not valid. Length of the value should be greater than or equal to '{m}'"
-                )));
-            }
+        if let Some(m) = get_ci(decl, "minLength").and_then(Value::as_i64)
+            && len < m
+        {
+            return Err(invalid_template(format!(
+                "The provided value for the template parameter '{name}' is not valid. Length of the value should be greater than or equal to '{m}'"
+            )));
         }
-        if let Some(m) = get_ci(decl, "maxLength").and_then(Value::as_i64) {
-            if len > m {
-                return Err(invalid_template(format!(
-                    "The provided value for the template parameter '{name}' is not valid. Length of the value should be less than or equal to '{m}'"
-                )));
-            }
+        if let Some(m) = get_ci(decl, "maxLength").and_then(Value::as_i64)
+            && len > m
+        {
+            return Err(invalid_template(format!(
+                "The provided value for the template parameter '{name}' is not valid. Length of the value should be less than or equal to '{m}'"
+            )));
         }
     }
     Ok(())
@@ -326,7 +333,11 @@ pub fn prepare(
     let declared = match get_ci(t, "parameters") {
         None => &empty,
         Some(Value::Object(o)) => o,
-        Some(_) => return Err(invalid_template("The template 'parameters' must be an object")),
+        Some(_) => {
+            return Err(invalid_template(
+                "The template 'parameters' must be an object",
+            ));
+        }
     };
     for name in provided.keys() {
         if !declared.keys().any(|k| k.eq_ignore_ascii_case(name)) {
@@ -369,7 +380,10 @@ pub fn prepare(
                     let mut scope = env.scope(None);
                     scope.in_parameter_default = true;
                     expr::eval_value(d, &scope).map_err(|e| {
-                        from_eval(e, &format!("The default value of template parameter '{name}'"))
+                        from_eval(
+                            e,
+                            &format!("The default value of template parameter '{name}'"),
+                        )
                     })?
                 }
                 None => {
@@ -397,7 +411,11 @@ pub fn prepare(
                 "Symbolic-name resources (languageVersion 2.0) are not supported here",
             ));
         }
-        _ => return Err(invalid_template("Required property 'resources' not found in JSON")),
+        _ => {
+            return Err(invalid_template(
+                "Required property 'resources' not found in JSON",
+            ));
+        }
     };
     // flatten nested child resources
     let mut flat: Vec<(Value, Option<(String, String)>)> = Vec::new();
@@ -447,7 +465,7 @@ pub fn prepare(
                 "The template resource '{full_name}' is a nested deployment, which the ARM test double does not support"
             )));
         }
-        let id = expr::build_resource_id(&rg_prefix, &rtype, &[full_name.clone()], "resourceId")
+        let id = expr::build_resource_id(&rg_prefix, &rtype, std::slice::from_ref(&full_name), "resourceId")
             .map_err(|_| {
                 invalid_template(format!(
                     "The template resource '{full_name}' for type '{rtype}' has incorrect segment lengths. A nested resource type must have identical number of segments as its resource name. A root resource type must have segment length one greater than its resource name"
@@ -493,12 +511,14 @@ pub fn prepare(
         let mut deps = Vec::new();
         if let Some(d) = get_ci(o, "dependsOn") {
             let list = d.as_array().ok_or_else(|| {
-                invalid_template(format!("The 'dependsOn' of resource '{full_name}' must be an array"))
+                invalid_template(format!(
+                    "The 'dependsOn' of resource '{full_name}' must be an array"
+                ))
             })?;
             for entry in list {
-                match expr::eval_value(entry, &scope)
-                    .map_err(|e| from_eval(e, &format!("The 'dependsOn' of resource '{full_name}'")))?
-                {
+                match expr::eval_value(entry, &scope).map_err(|e| {
+                    from_eval(e, &format!("The 'dependsOn' of resource '{full_name}'"))
+                })? {
                     Value::String(s) => deps.push(s),
                     other => {
                         return Err(invalid_template(format!(
@@ -598,9 +618,14 @@ pub fn prepare(
     ))
 }
 
-fn eval_name_field(o: &Map<String, Value>, field: &str, scope: &Scope<'_>) -> Result<String, ArmError> {
-    let v = get_ci(o, field)
-        .ok_or_else(|| invalid_template(format!("Required property '{field}' not found in JSON")))?;
+fn eval_name_field(
+    o: &Map<String, Value>,
+    field: &str,
+    scope: &Scope<'_>,
+) -> Result<String, ArmError> {
+    let v = get_ci(o, field).ok_or_else(|| {
+        invalid_template(format!("Required property '{field}' not found in JSON"))
+    })?;
     match expr::eval_value(v, scope)
         .map_err(|e| from_eval(e, &format!("The template resource property '{field}'")))?
     {
@@ -627,7 +652,8 @@ fn qualify(parent: Option<&(String, String)>, ty: String, name: String) -> (Stri
 fn is_conditioned_out(ids: &[String], reference: &str) -> bool {
     let r = reference.to_ascii_lowercase();
     let r = r.trim_matches('/');
-    ids.iter().any(|id| id.trim_matches('/') == r || id.ends_with(&format!("/{r}")))
+    ids.iter()
+        .any(|id| id.trim_matches('/') == r || id.ends_with(&format!("/{r}")))
 }
 
 /// Finds the template resource a `dependsOn`/`reference()` string names: a full id, a
@@ -656,7 +682,11 @@ pub fn resolve_reference(resources: &[PlannedResource], reference: &str) -> Opti
         .filter(|(_, p)| p.name.eq_ignore_ascii_case(reference))
         .map(|(i, _)| i)
         .collect();
-    if by_name.len() == 1 { Some(by_name[0]) } else { None }
+    if by_name.len() == 1 {
+        Some(by_name[0])
+    } else {
+        None
+    }
 }
 
 fn type_name_key(p: &PlannedResource) -> String {
@@ -694,7 +724,10 @@ pub fn evaluate_at_provisioning(
     match expr::eval_value_lenient(&res.raw, &scope) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Ok(Map::new()),
-        Err(e) => Err(from_eval(e, &format!("The template resource '{}'", res.name))),
+        Err(e) => Err(from_eval(
+            e,
+            &format!("The template resource '{}'", res.name),
+        )),
     }
 }
 
@@ -712,10 +745,10 @@ pub fn evaluate_outputs(env: &TemplateEnv, runtime: &dyn Runtime) -> Result<Valu
             .and_then(param_type)
             .map(|(t, _)| t)
             .unwrap_or("String");
-        if let Some(c) = decl.get("condition") {
-            if expr::eval_value(c, &scope).ok() == Some(Value::Bool(false)) {
-                continue;
-            }
+        if let Some(c) = decl.get("condition")
+            && expr::eval_value(c, &scope).ok() == Some(Value::Bool(false))
+        {
+            continue;
         }
         let v = decl.get("value").cloned().unwrap_or(Value::Null);
         let value = expr::eval_value(&v, &scope)
@@ -732,7 +765,10 @@ pub fn echo_parameters(params: &[ParamInfo]) -> Value {
         if p.secure {
             out.insert(p.name.clone(), json!({"type": p.type_name}));
         } else {
-            out.insert(p.name.clone(), json!({"type": p.type_name, "value": p.value}));
+            out.insert(
+                p.name.clone(),
+                json!({"type": p.type_name, "value": p.value}),
+            );
         }
     }
     Value::Object(out)
@@ -765,9 +801,8 @@ pub fn providers(plan: &Plan, location: &str) -> Value {
 
 /// The `dependencies` section of a deployment body.
 pub fn dependencies(plan: &Plan) -> Value {
-    let short = |p: &PlannedResource| {
-        json!({"id": p.id, "resourceType": p.rtype, "resourceName": p.name})
-    };
+    let short =
+        |p: &PlannedResource| json!({"id": p.id, "resourceType": p.rtype, "resourceName": p.name});
     Value::Array(
         plan.resources
             .iter()
@@ -775,7 +810,10 @@ pub fn dependencies(plan: &Plan) -> Value {
             .map(|r| {
                 let mut v = short(r);
                 v["dependsOn"] = Value::Array(
-                    r.depends_on.iter().map(|&j| short(&plan.resources[j])).collect(),
+                    r.depends_on
+                        .iter()
+                        .map(|&j| short(&plan.resources[j]))
+                        .collect(),
                 );
                 v
             })
@@ -791,7 +829,9 @@ pub fn preflight(plan: &Plan, deployment_name: &str) -> Result<(), ArmError> {
         let last_name = r.name.rsplit('/').next().unwrap_or_default();
         if ty == "microsoft.storage/storageaccounts" {
             let ok = (3..=24).contains(&last_name.len())
-                && last_name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+                && last_name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
             if !ok {
                 problems.push(
                     ArmError::new(
@@ -802,25 +842,28 @@ pub fn preflight(plan: &Plan, deployment_name: &str) -> Result<(), ArmError> {
                 );
             }
         }
-        if ty == "microsoft.network/publicipaddresses" {
-            if let Some(label) = r.model.get("properties")
+        if ty == "microsoft.network/publicipaddresses"
+            && let Some(label) = r
+                .model
+                .get("properties")
                 .and_then(|p| p.get("dnsSettings"))
                 .and_then(|d| d.get("domainNameLabel"))
                 .and_then(Value::as_str)
-            {
-                if !expr::is_expression(label) && !valid_dns_label(label) {
-                    problems.push(ArmError::new(
+            && !expr::is_expression(label)
+            && !valid_dns_label(label)
+        {
+            problems.push(ArmError::new(
                         "InvalidDomainNameLabel",
                         format!("The domain name label {label} is invalid. It must conform to the following regular expression: ^[a-z][a-z0-9-]{{1,61}}[a-z0-9]$."),
                     ));
-                }
-            }
         }
         if ty == "microsoft.compute/virtualmachinescalesets" {
             match r.model.get("sku").and_then(|s| s.get("capacity")) {
                 None => {}
                 Some(c) => {
-                    let n = c.as_i64().or_else(|| c.as_str().and_then(|s| s.parse().ok()));
+                    let n = c
+                        .as_i64()
+                        .or_else(|| c.as_str().and_then(|s| s.parse().ok()));
                     if !n.is_some_and(|n| (0..=1000).contains(&n)) {
                         problems.push(
                             ArmError::new(
@@ -854,7 +897,8 @@ fn valid_dns_label(l: &str) -> bool {
     let b = l.as_bytes();
     (3..=63).contains(&b.len())
         && b[0].is_ascii_lowercase()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && (b[b.len() - 1].is_ascii_lowercase() || b[b.len() - 1].is_ascii_digit())
 }
 
@@ -907,7 +951,8 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../../../shared/fixtures/arm/quickstarts/microsoft.compute/vmss-ubuntu-autoscale/azuredeploy.json"
         );
-        let template: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let template: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let params = json!({
             "vmssName": {"value": "pool"},
             "instanceCount": {"value": 5},
@@ -930,7 +975,11 @@ mod tests {
         assert!(deps.contains(&"Microsoft.Network/virtualNetworks"));
         assert_eq!(plan.resources[vmss].model["sku"]["capacity"], json!(5));
         assert!(plan.resources[vmss].name.starts_with("pool"));
-        let secure = plan.params.iter().find(|p| p.name == "adminPasswordOrKey").unwrap();
+        let secure = plan
+            .params
+            .iter()
+            .find(|p| p.name == "adminPasswordOrKey")
+            .unwrap();
         assert!(secure.secure);
         let echoed = echo_parameters(&plan.params);
         assert!(echoed["adminPasswordOrKey"].get("value").is_none());

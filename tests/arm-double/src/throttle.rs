@@ -53,7 +53,8 @@ struct TokenBucket {
 impl TokenBucket {
     fn refill(&mut self, now: SimTime) {
         let dt = now.since(self.last);
-        self.tokens = (self.tokens + dt * self.conf.refill_per_sec).min(f64::from(self.conf.capacity));
+        self.tokens =
+            (self.tokens + dt * self.conf.refill_per_sec).min(f64::from(self.conf.capacity));
         self.last = now.max(self.last);
     }
 }
@@ -124,10 +125,12 @@ mod tests {
 
     #[test]
     fn buckets_drain_and_refill() {
-        let mut t = Throttling::default();
-        t.writes = Bucket {
-            capacity: 2,
-            refill_per_sec: 1.0,
+        let t = Throttling {
+            writes: Bucket {
+                capacity: 2,
+                refill_per_sec: 1.0,
+            },
+            ..Throttling::default()
         };
         let mut b = Buckets::new(&t, SimTime::default());
         let t0 = SimTime::default();

@@ -20,9 +20,10 @@ pub struct Certs {
 pub fn generate() -> Result<Certs, String> {
     let now = OffsetDateTime::now_utc();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "dsvmpool ARM test double CA (throwaway)");
+    ca_params.distinguished_name.push(
+        DnType::CommonName,
+        "dsvmpool ARM test double CA (throwaway)",
+    );
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,

@@ -62,7 +62,10 @@ fn payload(id: &str, name: &str, rtype: &str, api: &str, model: &Map<String, Val
     let model = model.as_object().cloned().unwrap_or_default();
     let mut out = Map::new();
     out.insert("id".into(), json!(id));
-    out.insert("name".into(), json!(name.rsplit('/').next().unwrap_or(name)));
+    out.insert(
+        "name".into(),
+        json!(name.rsplit('/').next().unwrap_or(name)),
+    );
     out.insert("type".into(), json!(rtype));
     out.insert("apiVersion".into(), json!(api));
     for (k, v) in model {
@@ -82,8 +85,12 @@ pub fn diff(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut
     };
     match (before, after) {
         (None, None) => {}
-        (None, Some(a)) => out.push(json!({"path": path, "propertyChangeType": "Create", "after": a})),
-        (Some(b), None) => out.push(json!({"path": path, "propertyChangeType": "Delete", "before": b})),
+        (None, Some(a)) => {
+            out.push(json!({"path": path, "propertyChangeType": "Create", "after": a}))
+        }
+        (Some(b), None) => {
+            out.push(json!({"path": path, "propertyChangeType": "Delete", "before": b}))
+        }
         (Some(b), Some(a)) if b == a => {}
         (Some(Value::Object(bo)), Some(Value::Object(ao))) => {
             let mut keys: Vec<&String> = bo.keys().collect();
@@ -112,7 +119,10 @@ pub fn diff(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut
 /// Computes the what-if result for a deployment request against the current state.
 pub fn what_if(state: &State, rg: &str, name: &str, props: &Value) -> Result<Value, ArmError> {
     let ctx = context(state, rg, name).ok_or_else(|| {
-        ArmError::new("ResourceGroupNotFound", format!("Resource group '{rg}' could not be found."))
+        ArmError::new(
+            "ResourceGroupNotFound",
+            format!("Resource group '{rg}' could not be found."),
+        )
     })?;
     let (tpl, params) = template_and_parameters(props)?;
     let (plan, env) = template::prepare(&tpl, &params, ctx)?;
@@ -136,7 +146,8 @@ pub fn what_if(state: &State, rg: &str, name: &str, props: &Value) -> Result<Val
         planned_keys.push(key.clone());
         // reference() resolves against existing resources; when it cannot (not created
         // yet), the expression stays unevaluated, as ARM shows it
-        let model = template::evaluate_at_provisioning(&env, p, &rt).unwrap_or_else(|_| p.model.clone());
+        let model =
+            template::evaluate_at_provisioning(&env, p, &rt).unwrap_or_else(|_| p.model.clone());
         let after = payload(&p.id, &p.name, &p.rtype, &p.api_version, &model);
         let mut change = json!({"resourceId": p.id});
         match state.visible(&key) {
@@ -155,7 +166,11 @@ pub fn what_if(state: &State, rg: &str, name: &str, props: &Value) -> Result<Val
                     Some(&visible_model(&p.rtype, &model)),
                     &mut delta,
                 );
-                change["changeType"] = json!(if delta.is_empty() { "NoChange" } else { "Modify" });
+                change["changeType"] = json!(if delta.is_empty() {
+                    "NoChange"
+                } else {
+                    "Modify"
+                });
                 if !ids_only {
                     change["before"] = before;
                     change["after"] = after;
@@ -194,17 +209,28 @@ mod tests {
 
     #[test]
     fn diff_reports_paths() {
-        let before = json!({"sku": {"capacity": 2, "name": "x"}, "tags": {"a": "1"}, "list": [1, 2]});
-        let after = json!({"sku": {"capacity": 5, "name": "x"}, "tags": {"a": "1", "b": "2"}, "list": [1]});
+        let before =
+            json!({"sku": {"capacity": 2, "name": "x"}, "tags": {"a": "1"}, "list": [1, 2]});
+        let after =
+            json!({"sku": {"capacity": 5, "name": "x"}, "tags": {"a": "1", "b": "2"}, "list": [1]});
         let mut d = Vec::new();
         diff("", Some(&before), Some(&after), &mut d);
         let paths: Vec<(&str, &str)> = d
             .iter()
-            .map(|x| (x["path"].as_str().unwrap(), x["propertyChangeType"].as_str().unwrap()))
+            .map(|x| {
+                (
+                    x["path"].as_str().unwrap(),
+                    x["propertyChangeType"].as_str().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             paths,
-            [("sku.capacity", "Modify"), ("tags.b", "Create"), ("list", "Array")]
+            [
+                ("sku.capacity", "Modify"),
+                ("tags.b", "Create"),
+                ("list", "Array")
+            ]
         );
         assert_eq!(d[2]["children"][0]["propertyChangeType"], "Delete");
     }

@@ -189,7 +189,10 @@ mod tests {
             vec![],
         );
         assert_eq!(r.method, "GET");
-        assert_eq!(r.segments, ["subscriptions", "s", "resourceGroups", "my rg"]);
+        assert_eq!(
+            r.segments,
+            ["subscriptions", "s", "resourceGroups", "my rg"]
+        );
         assert_eq!(r.query("API-VERSION"), Some("2021-04-01"));
         assert_eq!(r.query("$expand"), Some("instanceView"));
         assert_eq!(percent_decode("a%2"), "a%2");

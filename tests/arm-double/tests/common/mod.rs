@@ -20,15 +20,18 @@ pub fn fixtures() -> std::path::PathBuf {
 
 pub fn read_fixture(rel: &str) -> Value {
     let p = fixtures().join(rel);
-    serde_json::from_str(&std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+    )
+    .unwrap()
 }
 
 /// A fast double: one simulated second lasts a millisecond.
 pub fn fast_config() -> Config {
-    let mut c = Config::default();
-    c.time_scale = 0.001;
-    c
+    Config {
+        time_scale: 0.001,
+        ..Config::default()
+    }
 }
 
 pub struct Resp {
@@ -113,7 +116,9 @@ impl Client {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Resp {
-        self.try_send(method, path, api, body, headers).await.unwrap()
+        self.try_send(method, path, api, body, headers)
+            .await
+            .unwrap()
     }
 
     pub async fn try_send(
@@ -171,7 +176,11 @@ impl Client {
         let ms = r
             .header("retry-after-ms")
             .and_then(|v| v.parse::<u64>().ok())
-            .or_else(|| r.header("retry-after").and_then(|v| v.parse::<u64>().ok()).map(|s| s * 1000))
+            .or_else(|| {
+                r.header("retry-after")
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .map(|s| s * 1000)
+            })
             .unwrap_or(10);
         tokio::time::sleep(Duration::from_millis(ms.max(1))).await;
     }
@@ -181,7 +190,10 @@ impl Client {
         for _ in 0..2000 {
             let r = self.send("GET", url, None, None, &[]).await;
             assert_eq!(r.status, 200, "status poll must answer 200: {}", r.body);
-            let s = r.body["status"].as_str().unwrap_or_default().to_ascii_lowercase();
+            let s = r.body["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
             if matches!(s.as_str(), "succeeded" | "failed" | "canceled") {
                 return r.body;
             }
@@ -204,7 +216,10 @@ impl Client {
 
     /// Deploys a template and waits for the deployment to end; returns the final deployment.
     pub async fn deploy(&self, rg: &str, name: &str, template: Value, parameters: Value) -> Value {
-        let path = format!("{}/providers/Microsoft.Resources/deployments/{name}", self.rg_path(rg));
+        let path = format!(
+            "{}/providers/Microsoft.Resources/deployments/{name}",
+            self.rg_path(rg)
+        );
         let r = self
             .put(
                 &path,
@@ -212,8 +227,15 @@ impl Client {
                 json!({"properties": {"mode": "Incremental", "template": template, "parameters": parameters}}),
             )
             .await;
-        assert!(r.status == 201 || r.status == 200, "{} {}", r.status, r.body);
-        let url = r.header("azure-asyncoperation").expect("Azure-AsyncOperation");
+        assert!(
+            r.status == 201 || r.status == 200,
+            "{} {}",
+            r.status,
+            r.body
+        );
+        let url = r
+            .header("azure-asyncoperation")
+            .expect("Azure-AsyncOperation");
         self.poll_status(&url).await;
         self.get(&path, DEPLOY_API).await.body
     }
