@@ -428,6 +428,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_readme_configuration_example_is_valid() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").expect("a toml block") + 8;
+        let end = start + readme[start..].find("```").expect("closed");
+        let c: Config = toml::from_str(&readme[start..end]).unwrap();
+        c.check().unwrap();
+        assert_eq!(c.time_scale, 0.01);
+        assert_eq!(c.faults.len(), 1);
+        assert_eq!(c.latency.delete_for("microsoft.compute/virtualmachinescalesets"), 60.0);
+    }
+
+    #[test]
     fn toml_and_json_scripts_load() {
         let dir = std::env::temp_dir().join(format!("arm-double-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
