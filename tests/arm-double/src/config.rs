@@ -436,7 +436,11 @@ mod tests {
         c.check().unwrap();
         assert_eq!(c.time_scale, 0.01);
         assert_eq!(c.faults.len(), 1);
-        assert_eq!(c.latency.delete_for("microsoft.compute/virtualmachinescalesets"), 60.0);
+        assert_eq!(
+            c.latency
+                .delete_for("microsoft.compute/virtualmachinescalesets"),
+            60.0
+        );
     }
 
     #[test]
