@@ -83,6 +83,7 @@ async fn token_endpoint_follows_the_client_credentials_flow() {
     assert!(log.iter().all(|r| !r.body.contains(&d.client_secret)));
     assert!(log[0].body.contains("client_secret=REDACTED"));
     assert!(!format!("{d:?}").contains(&d.client_secret));
+    assert!(!format!("{:?}", d.endpoints()).contains(&d.client_secret));
 }
 
 #[tokio::test]
