@@ -1,6 +1,7 @@
 //! dsvmpool: describe a shared pool of Azure Data Science VMs in one file, then validate,
 //! render, deploy, operate and simulate it.
 
+pub mod azure;
 pub mod error;
 pub mod spec;
 
