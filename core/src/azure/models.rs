@@ -154,6 +154,37 @@ pub struct OperationStatus {
     pub extra: Extra,
 }
 
+/// Any ARM resource (for resources dsvmpool only creates through templates, reads by id, or
+/// deletes).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenericResource {
+    /// Resource id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Resource type.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Tags>,
+    /// ETag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// Properties.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<ProvisioningProperties>,
+    /// Unknown fields.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
 // ---- resource groups ------------------------------------------------------------------------
 
 /// A resource group.
