@@ -68,7 +68,11 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let path = if self.path.is_empty() { "<root>" } else { &self.path };
+        let path = if self.path.is_empty() {
+            "<root>"
+        } else {
+            &self.path
+        };
         write!(f, "{sev}[{}]: {path}: {}", self.rule, self.message)?;
         if let Some(h) = &self.hint {
             write!(f, " (hint: {h})")?;
@@ -130,7 +134,11 @@ pub struct ValidationErrors {
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.errors.len();
-        write!(f, "invalid pool spec: {n} error{}", if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "invalid pool spec: {n} error{}",
+            if n == 1 { "" } else { "s" }
+        )?;
         for e in &self.errors {
             write!(f, "\n  {e}")?;
         }

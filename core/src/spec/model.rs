@@ -258,7 +258,10 @@ impl Image {
     }
     /// `publisher:offer:sku:version`.
     pub fn urn(&self) -> String {
-        format!("{}:{}:{}:{}", self.publisher, self.offer, self.sku, self.version)
+        format!(
+            "{}:{}:{}:{}",
+            self.publisher, self.offer, self.sku, self.version
+        )
     }
 }
 
@@ -422,7 +425,11 @@ impl fmt::Debug for SecretRef {
         match self {
             SecretRef::Env { env } => write!(f, "SecretRef::Env({env})"),
             SecretRef::KeyVault { key_vault } => {
-                write!(f, "SecretRef::KeyVault({}/{})", key_vault.id, key_vault.secret)
+                write!(
+                    f,
+                    "SecretRef::KeyVault({}/{})",
+                    key_vault.id, key_vault.secret
+                )
             }
             SecretRef::Literal => f.write_str("SecretRef::Literal(<redacted>)"),
             SecretRef::Malformed => f.write_str("SecretRef::Malformed"),
@@ -466,13 +473,19 @@ impl<'de> Deserialize<'de> for SecretRef {
         impl<'de> serde::de::Visitor<'de> for V {
             type Value = SecretRef;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a secret reference { env = \"VAR\" } or { key_vault = { id, secret } }")
+                f.write_str(
+                    "a secret reference { env = \"VAR\" } or { key_vault = { id, secret } }",
+                )
             }
             fn visit_str<E: serde::de::Error>(self, _v: &str) -> Result<SecretRef, E> {
                 Ok(SecretRef::Literal)
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<SecretRef, A::Error> {
-                let m = SecretRefMap::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<SecretRef, A::Error> {
+                let m =
+                    SecretRefMap::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
                 Ok(match (m.env, m.key_vault) {
                     (Some(env), None) => SecretRef::Env { env },
                     (None, Some(key_vault)) => SecretRef::KeyVault { key_vault },
@@ -491,7 +504,9 @@ impl Serialize for SecretRef {
         match self {
             SecretRef::Env { env } => m.serialize_entry("env", env)?,
             SecretRef::KeyVault { key_vault } => m.serialize_entry("key_vault", key_vault)?,
-            SecretRef::Literal | SecretRef::Malformed => m.serialize_entry("invalid", "<redacted>")?,
+            SecretRef::Literal | SecretRef::Malformed => {
+                m.serialize_entry("invalid", "<redacted>")?
+            }
         }
         m.end()
     }
@@ -730,7 +745,7 @@ impl Storage {
 }
 
 /// Storage account.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StorageAccount {
     /// Account name (3-24 lowercase letters and digits, globally unique). Default: derived from
@@ -746,6 +761,17 @@ pub struct StorageAccount {
     /// Account SKU when created. Default `Standard_LRS` (SMB) / `Premium_LRS` (NFS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
+}
+
+impl Default for StorageAccount {
+    fn default() -> Self {
+        Self {
+            name: None,
+            create: true,
+            resource_group: None,
+            sku: None,
+        }
+    }
 }
 
 /// File share.

@@ -44,7 +44,8 @@ impl Format {
 pub fn parse_str(text: &str, format: Format) -> Result<PoolSpec> {
     let r = match format {
         Format::Toml => {
-            let de = toml::Deserializer::parse(text).map_err(|e| syntax_error(text, e.message(), e.span()))?;
+            let de = toml::Deserializer::parse(text)
+                .map_err(|e| syntax_error(text, e.message(), e.span()))?;
             serde_path_to_error::deserialize(de).map_err(|e| {
                 let path = e.path().to_string();
                 let inner = e.into_inner();
@@ -56,18 +57,18 @@ pub fn parse_str(text: &str, format: Format) -> Result<PoolSpec> {
             serde_path_to_error::deserialize(de).map_err(|e| {
                 let path = e.path().to_string();
                 let inner = e.into_inner();
-                let msg = inner.to_string();
-                if path == "." || path.is_empty() {
-                    if let Some(loc) = inner.location() {
-                        if msg.contains("while parsing") || msg.contains("while scanning") || msg.contains("did not find") {
-                            return Error::invalid(
-                                Diagnostic::error("", "syntax", format!("YAML syntax error at line {}, column {}: {msg}", loc.line(), loc.column()))
-                                    .hint("fix the YAML syntax"),
-                            );
-                        }
-                    }
+                let loc = inner
+                    .location()
+                    .map(|l| format!("line {}, column {}", l.line(), l.column()));
+                let msg = strip_yaml_location(&inner.to_string());
+                if matches!(path.as_str(), "" | "." | "?") && !is_data_error(&msg) {
+                    let at = loc.map(|l| format!(" at {l}")).unwrap_or_default();
+                    return Error::invalid(
+                        Diagnostic::error("", "syntax", format!("YAML syntax error{at}: {msg}"))
+                            .hint("fix the YAML syntax"),
+                    );
                 }
-                from_serde(&path, &strip_yaml_location(&msg), || inner.location().map(|l| format!("line {}, column {}", l.line(), l.column())))
+                from_serde(&path, &msg, || loc)
             })
         }
         Format::Json => {
@@ -82,7 +83,9 @@ pub fn parse_str(text: &str, format: Format) -> Result<PoolSpec> {
                         return Err(json_syntax(&inner));
                     }
                     let msg = strip_json_location(&inner.to_string());
-                    Err(from_serde(&path, &msg, || Some(format!("line {}, column {}", inner.line(), inner.column()))))
+                    Err(from_serde(&path, &msg, || {
+                        Some(format!("line {}, column {}", inner.line(), inner.column()))
+                    }))
                 }
             }
         }
@@ -105,8 +108,12 @@ pub fn parse_file(path: &Path, format: Option<Format>) -> Result<PoolSpec> {
         Some(f) => f,
         None => {
             return Err(Error::invalid(
-                Diagnostic::error("", "format", format!("cannot tell the format of {}", path.display()))
-                    .hint("use a .toml, .yaml, .yml or .json extension, or pass --format"),
+                Diagnostic::error(
+                    "",
+                    "format",
+                    format!("cannot tell the format of {}", path.display()),
+                )
+                .hint("use a .toml, .yaml, .yml or .json extension, or pass --format"),
             ));
         }
     };
@@ -116,14 +123,32 @@ pub fn parse_file(path: &Path, format: Option<Format>) -> Result<PoolSpec> {
 
 fn json_syntax(e: &serde_json::Error) -> Error {
     Error::invalid(
-        Diagnostic::error("", "syntax", format!("JSON syntax error at line {}, column {}: {}", e.line(), e.column(), strip_json_location(&e.to_string())))
-            .hint("fix the JSON syntax"),
+        Diagnostic::error(
+            "",
+            "syntax",
+            format!(
+                "JSON syntax error at line {}, column {}: {}",
+                e.line(),
+                e.column(),
+                strip_json_location(&e.to_string())
+            ),
+        )
+        .hint("fix the JSON syntax"),
     )
 }
 
 fn syntax_error(text: &str, msg: &str, span: Option<std::ops::Range<usize>>) -> Error {
-    let at = location(text, span).map(|l| format!(" at {l}")).unwrap_or_default();
-    Error::invalid(Diagnostic::error("", "syntax", format!("TOML syntax error{at}: {}", msg.trim())).hint("fix the TOML syntax"))
+    let at = location(text, span)
+        .map(|l| format!(" at {l}"))
+        .unwrap_or_default();
+    Error::invalid(
+        Diagnostic::error(
+            "",
+            "syntax",
+            format!("TOML syntax error{at}: {}", msg.trim()),
+        )
+        .hint("fix the TOML syntax"),
+    )
 }
 
 fn location(text: &str, span: Option<std::ops::Range<usize>>) -> Option<String> {
@@ -134,7 +159,12 @@ fn location(text: &str, span: Option<std::ops::Range<usize>>) -> Option<String> 
     }
     let before = &text[..start];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     Some(format!("line {line}, column {col}"))
 }
 
@@ -143,6 +173,25 @@ fn strip_json_location(msg: &str) -> String {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),
     }
+}
+
+/// Whether a serde message is about the data (a field or value) rather than the syntax.
+fn is_data_error(msg: &str) -> bool {
+    let m = msg
+        .split_once(": ")
+        .filter(|(p, _)| !p.contains(' '))
+        .map_or(msg, |(_, rest)| rest);
+    [
+        "unknown field",
+        "missing field",
+        "unknown variant",
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "duplicate field",
+    ]
+    .iter()
+    .any(|p| m.starts_with(p))
 }
 
 fn strip_yaml_location(msg: &str) -> String {
@@ -156,41 +205,83 @@ fn strip_yaml_location(msg: &str) -> String {
 fn from_serde(path: &str, msg: &str, loc: impl FnOnce() -> Option<String>) -> Error {
     let path = if path == "." { "" } else { path };
     let msg = msg.trim();
+    // YAML messages start with the (parent) path: drop it, the diagnostic carries the path.
+    let msg = match msg.split_once(": ") {
+        Some((prefix, rest))
+            if !prefix.contains(' ') && (path.starts_with(prefix) || prefix == ".") =>
+        {
+            rest
+        }
+        _ => msg,
+    };
     let at = loc().map(|l| format!(" ({l})")).unwrap_or_default();
-    let join = |field: &str| if path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
+    let join = |field: &str| {
+        let field = if field.is_empty() { "\"\"" } else { field };
+        if path.is_empty() {
+            field.to_string()
+        } else if path == field || path.ends_with(&format!(".{field}")) {
+            path.to_string()
+        } else {
+            format!("{path}.{field}")
+        }
+    };
     let d = if let Some(rest) = msg.strip_prefix("unknown field `") {
         let field = rest.split('`').next().unwrap_or("");
         let expected = backticked(rest.split_once(", expected").map(|x| x.1).unwrap_or(""));
-        let mut d = Diagnostic::error(join(field), "unknown-field", format!("unknown field `{field}`{at}"));
-        d = match closest(field, &expected) {
+        let mut d = Diagnostic::error(
+            join(field),
+            "unknown-field",
+            format!("unknown field `{field}`{at}"),
+        );
+        d = match closest(field, &expected).filter(|_| !field.is_empty()) {
             Some(c) => d.hint(format!("did you mean `{c}`?")),
-            None if !expected.is_empty() => d.hint(format!("expected one of {}", expected.join(", "))),
+            None if !expected.is_empty() => {
+                d.hint(format!("expected one of {}", expected.join(", ")))
+            }
             None => d.hint("remove it"),
         };
         d
     } else if let Some(rest) = msg.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or("");
-        Diagnostic::error(join(field), "required", format!("missing required field `{field}`{at}")).hint(format!("add `{field}`"))
+        Diagnostic::error(
+            join(field),
+            "required",
+            format!("missing required field `{field}`{at}"),
+        )
+        .hint(format!("add `{field}`"))
     } else if let Some(rest) = msg.strip_prefix("unknown variant `") {
         let value = rest.split('`').next().unwrap_or("");
         let expected = backticked(rest.split_once(", expected").map(|x| x.1).unwrap_or(""));
-        let mut d = Diagnostic::error(path, "unknown-value", format!("unknown value `{value}`{at}"));
+        let mut d = Diagnostic::error(
+            path,
+            "unknown-value",
+            format!("unknown value `{value}`{at}"),
+        );
         if !expected.is_empty() {
             d = d.hint(format!("expected one of {}", expected.join(", ")));
         }
         d
-    } else if msg.starts_with("invalid type") || msg.starts_with("invalid value") || msg.starts_with("invalid length") {
-        Diagnostic::error(path, "type", format!("{msg}{at}")).hint("check the value's type against the spec reference (`dsvmpool schema`)")
+    } else if msg.starts_with("invalid type")
+        || msg.starts_with("invalid value")
+        || msg.starts_with("invalid length")
+    {
+        Diagnostic::error(path, "type", format!("{msg}{at}"))
+            .hint("check the value's type against the spec reference (`dsvmpool schema`)")
     } else if msg.starts_with("duplicate key") || msg.starts_with("duplicate field") {
         Diagnostic::error(path, "duplicate-key", format!("{msg}{at}")).hint("write each key once")
     } else {
         Diagnostic::error(path, "parse", format!("{msg}{at}"))
+            .hint("check the value against the spec reference (`dsvmpool schema`)")
     };
     Error::invalid(d)
 }
 
 fn backticked(s: &str) -> Vec<String> {
-    s.split('`').skip(1).step_by(2).map(str::to_string).collect()
+    s.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
 }
 
 /// The candidate nearest to `s` by edit distance, if it is close.
