@@ -13,7 +13,7 @@ use super::models::SecretString;
 use crate::error::{Error, Result};
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
-use azure_core::http::{ClientOptions, Transport};
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredentialOptions,
     ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential,
@@ -433,7 +433,16 @@ fn client_options(endpoint: &TokenEndpoint) -> ClientOptions {
         .as_str()
         .trim_end_matches('/')
         .to_string();
+    // A token endpoint that fails for a transient reason gets a few quick retries; a
+    // permanent failure (bad secret, untrusted certificate) is reported within seconds.
+    let retry = RetryOptions::exponential(ExponentialRetryOptions {
+        initial_delay: azure_core::time::Duration::milliseconds(200),
+        max_retries: 3,
+        max_total_elapsed: azure_core::time::Duration::seconds(10),
+        max_delay: azure_core::time::Duration::seconds(2),
+    });
     ClientOptions {
+        retry,
         cloud: Some(Arc::new(CloudConfiguration::Custom(custom))),
         transport: endpoint
             .http_client

@@ -238,6 +238,8 @@ pub enum TransportErrorKind {
     Timeout,
     /// The connection broke (reset, closed mid-body) or another I/O failure.
     Io,
+    /// The server's certificate is not trusted (never retried: it will not change).
+    Certificate,
 }
 
 /// A request that got no (complete) response.
@@ -336,15 +338,20 @@ impl Transport for ReqwestTransport {
                 }
                 None => rb,
             };
-            let map_err = |e: reqwest::Error| TransportError {
-                kind: if e.is_timeout() {
-                    TransportErrorKind::Timeout
-                } else if e.is_connect() {
-                    TransportErrorKind::Connect
-                } else {
-                    TransportErrorKind::Io
-                },
-                message: chain(&e),
+            let map_err = |e: reqwest::Error| {
+                let message = chain(&e);
+                TransportError {
+                    kind: if e.is_timeout() {
+                        TransportErrorKind::Timeout
+                    } else if message.contains("invalid peer certificate") {
+                        TransportErrorKind::Certificate
+                    } else if e.is_connect() {
+                        TransportErrorKind::Connect
+                    } else {
+                        TransportErrorKind::Io
+                    },
+                    message,
+                }
             };
             let resp = rb.send().await.map_err(map_err)?;
             let status = resp.status().as_u16();
@@ -610,10 +617,10 @@ impl ArmClient {
                     )
                 }
                 Ok(Err(e)) => {
-                    let outcome = if e.kind == TransportErrorKind::Timeout {
-                        AttemptOutcome::Timeout
-                    } else {
-                        AttemptOutcome::Transport
+                    let outcome = match e.kind {
+                        TransportErrorKind::Timeout => AttemptOutcome::Timeout,
+                        TransportErrorKind::Certificate => AttemptOutcome::Permanent,
+                        _ => AttemptOutcome::Transport,
                     };
                     (outcome, e.message.clone(), Err(e))
                 }
@@ -655,6 +662,7 @@ impl ArmClient {
                                 TransportErrorKind::Connect => "ConnectionFailed",
                                 TransportErrorKind::Timeout => "Timeout",
                                 TransportErrorKind::Io => "ConnectionBroken",
+                                TransportErrorKind::Certificate => "UntrustedCertificate",
                             }
                             .into(),
                             message: if exhausted {

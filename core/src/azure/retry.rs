@@ -52,6 +52,8 @@ pub enum AttemptOutcome {
     Transport,
     /// The attempt timed out.
     Timeout,
+    /// A failure that will not go away by retrying (e.g. an untrusted certificate).
+    Permanent,
 }
 
 impl AttemptOutcome {
@@ -65,6 +67,7 @@ impl AttemptOutcome {
                 matches!(status, 408 | 429 | 500..=599) || (*status >= 400 && retry_after.is_some())
             }
             AttemptOutcome::Transport | AttemptOutcome::Timeout => true,
+            AttemptOutcome::Permanent => false,
         }
     }
 }
@@ -158,6 +161,7 @@ mod tests {
         assert!(!resp(202, Some(5)).is_retryable());
         assert!(AttemptOutcome::Transport.is_retryable());
         assert!(AttemptOutcome::Timeout.is_retryable());
+        assert!(!AttemptOutcome::Permanent.is_retryable());
     }
 
     #[test]
