@@ -22,8 +22,10 @@ const RG: &str = "rg-team";
 
 /// A fast double: one simulated second lasts a millisecond.
 fn double() -> Running {
-    let mut c = Config::default();
-    c.time_scale = 0.001;
+    let c = Config {
+        time_scale: 0.001,
+        ..Default::default()
+    };
     ArmDouble::start(c).expect("the ARM test double starts")
 }
 
