@@ -182,6 +182,15 @@ pub struct Credential {
     method: AuthMethod,
     candidates: Vec<Candidate>,
     selected: Mutex<Option<usize>>,
+    /// Last token per scope, reused until five minutes before it expires (the Azure CLI
+    /// credential does not cache, and running `az` per request would be slow).
+    cache: Mutex<Option<CachedToken>>,
+}
+
+struct CachedToken {
+    scope: String,
+    token: SecretString,
+    expires_on: azure_core::time::OffsetDateTime,
 }
 
 impl fmt::Debug for Credential {
@@ -350,6 +359,7 @@ impl Credential {
             method: options.method,
             candidates,
             selected: Mutex::new(None),
+            cache: Mutex::new(None),
         })
     }
 
@@ -370,6 +380,17 @@ impl Credential {
     }
 
     async fn get(&self, scope: &str) -> Result<SecretString> {
+        {
+            let cache = self.cache.lock().expect("credential lock");
+            if let Some(c) = cache.as_ref()
+                && c.scope == scope
+                && c.expires_on
+                    > azure_core::time::OffsetDateTime::now_utc()
+                        + azure_core::time::Duration::minutes(5)
+            {
+                return Ok(c.token.clone());
+            }
+        }
         let selected = *self.selected.lock().expect("credential lock");
         let order: Vec<usize> = match selected {
             Some(i) => vec![i],
@@ -395,7 +416,13 @@ impl Credential {
             match result {
                 Ok(tok) => {
                     *self.selected.lock().expect("credential lock") = Some(i);
-                    return Ok(SecretString::new(tok.token.secret().to_string()));
+                    let token = SecretString::new(tok.token.secret().to_string());
+                    *self.cache.lock().expect("credential lock") = Some(CachedToken {
+                        scope: scope.to_string(),
+                        token: token.clone(),
+                        expires_on: tok.expires_on,
+                    });
+                    return Ok(token);
                 }
                 Err(e) => failures.push(format!("{}: {}", cand.name, first_line(&e))),
             }
@@ -413,6 +440,7 @@ impl TokenProvider for Credential {
     }
 
     fn invalidate(&self) {
+        *self.cache.lock().expect("credential lock") = None;
         let selected = *self.selected.lock().expect("credential lock");
         for (i, c) in self.candidates.iter().enumerate() {
             if selected.is_none() || selected == Some(i) {
