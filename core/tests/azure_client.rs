@@ -496,14 +496,21 @@ async fn failed_operation_names_operation_code_and_request_id() {
             json!({"status": "Failed", "error": {"code": "DeploymentFailed", "message": "At least one resource deployment operation failed.", "details": [{"code": "QuotaExceeded", "message": "Operation could not be completed as it results in exceeding approved standardDSv5Family Cores quota."}]}}),
         ),
     ]);
-    let e = f
+    let mut p = f
         .client
         .deploy("rg", "d", &Default::default())
         .await
-        .unwrap()
-        .wait()
-        .await
-        .unwrap_err();
+        .unwrap();
+    let e = p.poll().await.unwrap_err();
+    // Polling again after the failure sends nothing more.
+    assert!(
+        p.poll()
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("already ended")
+    );
+    assert_eq!(f.script.sent().len(), 2);
     let s = e.to_string();
     assert!(
         s.starts_with("PUT deployment d: HTTP 200 DeploymentFailed: the operation ended Failed"),

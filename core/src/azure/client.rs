@@ -11,7 +11,7 @@
 //!   [`Poller`]'s [`LroState`] can be saved and [`ArmClient::resume`]d later.
 
 use super::auth::{AuthOptions, BoxFuture, Credential, TokenEndpoint, TokenProvider};
-use super::lro::{LroOptions, LroOutcome, LroPoller, LroState, Step};
+use super::lro::{LroOptions, LroOutcome, LroPoller, LroState, Phase, Step};
 use super::models::{
     ArmList, AutoscaleSetting, Deployment, DeploymentOperation, DeploymentRequest,
     ProtectionPolicy, ResourceGroup, ScaleSetVm, StorageAccountKeys, VirtualMachineScaleSet,
@@ -1073,6 +1073,12 @@ impl Poller {
     pub async fn poll(&mut self) -> Result<PollStatus> {
         let (delay, request) = match &self.next {
             Step::Done(o) => return Ok(PollStatus::Done(o.clone())),
+            Step::Wait { .. } if self.lro.state().phase == Phase::Done => {
+                return Err(Error::Internal(format!(
+                    "{}: the operation already ended with an error",
+                    self.lro.state().operation
+                )));
+            }
             Step::Wait { delay, request } => (*delay, request.clone()),
         };
         if let Some(max) = self.lro.options().max_wait
