@@ -89,35 +89,6 @@ fn supported_versions(rtype: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-/// Canonical casing of the resource types the double knows.
-pub fn canonical_type(t: &str) -> String {
-    const KNOWN: &[&str] = &[
-        "Microsoft.Compute/virtualMachineScaleSets",
-        "Microsoft.Compute/virtualMachineScaleSets/extensions",
-        "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
-        "Microsoft.Network/virtualNetworks",
-        "Microsoft.Network/virtualNetworks/subnets",
-        "Microsoft.Network/networkSecurityGroups",
-        "Microsoft.Network/networkSecurityGroups/securityRules",
-        "Microsoft.Network/publicIPAddresses",
-        "Microsoft.Network/loadBalancers",
-        "Microsoft.Network/natGateways",
-        "Microsoft.Storage/storageAccounts",
-        "Microsoft.Storage/storageAccounts/fileServices",
-        "Microsoft.Storage/storageAccounts/fileServices/shares",
-        "Microsoft.Insights/autoscaleSettings",
-        "Microsoft.ManagedIdentity/userAssignedIdentities",
-        "Microsoft.KeyVault/vaults",
-        "Microsoft.KeyVault/vaults/secrets",
-        "Microsoft.Authorization/roleAssignments",
-    ];
-    KNOWN
-        .iter()
-        .find(|k| k.eq_ignore_ascii_case(t))
-        .map(|k| k.to_string())
-        .unwrap_or_else(|| t.to_string())
-}
-
 fn check_api_version(st: &State, req: &Req, rtype: Option<&str>) -> Result<String, Fail> {
     let v = req.query("api-version").unwrap_or_default().to_string();
     if v.is_empty() {
@@ -880,7 +851,7 @@ fn target(st: &State, rg: &ResourceGroup, ns: &str, pairs: &[String]) -> Target 
     // keep the stored casing of an existing resource
     let (id, rtype) = match st.resources.get(&key) {
         Some(r) => (r.id.clone(), r.rtype.clone()),
-        None => (id, canonical_type(&rtype)),
+        None => (id, template::canonical_type(&rtype)),
     };
     Target {
         id,

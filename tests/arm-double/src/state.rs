@@ -544,7 +544,9 @@ impl State {
             );
         }
         out.insert("properties".into(), Value::Object(props));
-        Value::Object(out)
+        let mut v = Value::Object(out);
+        strip_write_only(&r.rtype, &mut v);
+        v
     }
 
     /// Creates or replaces a resource's model (PUT semantics) and puts it in `state`.
@@ -580,7 +582,7 @@ impl State {
             let mut r = Resource {
                 id: id.to_string(),
                 name: name.to_string(),
-                rtype: crate::arm::canonical_type(rtype),
+                rtype: template::canonical_type(rtype),
                 rg: rg.to_string(),
                 model,
                 readonly: Map::new(),
@@ -1473,6 +1475,50 @@ impl State {
                 }
             })).collect::<Vec<_>>()
         })
+    }
+}
+
+/// Removes the write-only properties resource providers never return (passwords, custom
+/// data, protected settings, secret values).
+pub fn strip_write_only(rtype: &str, body: &mut Value) {
+    let Some(props) = body.get_mut("properties") else {
+        return;
+    };
+    match rtype.to_ascii_lowercase().as_str() {
+        "microsoft.compute/virtualmachinescalesets" => {
+            if let Some(profile) = props.get_mut("virtualMachineProfile") {
+                if let Some(Value::Object(os)) = profile.get_mut("osProfile") {
+                    os.remove("adminPassword");
+                    os.remove("customData");
+                }
+                if let Some(Value::Object(p)) = Some(&mut *profile) {
+                    p.remove("userData");
+                }
+                if let Some(Value::Array(exts)) = profile
+                    .get_mut("extensionProfile")
+                    .and_then(|e| e.get_mut("extensions"))
+                {
+                    for e in exts {
+                        if let Some(Value::Object(p)) = e.get_mut("properties") {
+                            p.remove("protectedSettings");
+                            p.remove("protectedSettingsFromKeyVault");
+                        }
+                    }
+                }
+            }
+        }
+        "microsoft.compute/virtualmachinescalesets/extensions" => {
+            if let Value::Object(p) = props {
+                p.remove("protectedSettings");
+                p.remove("protectedSettingsFromKeyVault");
+            }
+        }
+        "microsoft.keyvault/vaults/secrets" => {
+            if let Value::Object(p) = props {
+                p.remove("value");
+            }
+        }
+        _ => {}
     }
 }
 

@@ -84,6 +84,35 @@ const TEMPLATE_KEYS: &[&str] = &[
     "$schema",
 ];
 
+/// Canonical casing of the resource types the double knows.
+pub fn canonical_type(t: &str) -> String {
+    const KNOWN: &[&str] = &[
+        "Microsoft.Compute/virtualMachineScaleSets",
+        "Microsoft.Compute/virtualMachineScaleSets/extensions",
+        "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+        "Microsoft.Network/virtualNetworks",
+        "Microsoft.Network/virtualNetworks/subnets",
+        "Microsoft.Network/networkSecurityGroups",
+        "Microsoft.Network/networkSecurityGroups/securityRules",
+        "Microsoft.Network/publicIPAddresses",
+        "Microsoft.Network/loadBalancers",
+        "Microsoft.Network/natGateways",
+        "Microsoft.Storage/storageAccounts",
+        "Microsoft.Storage/storageAccounts/fileServices",
+        "Microsoft.Storage/storageAccounts/fileServices/shares",
+        "Microsoft.Insights/autoscaleSettings",
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "Microsoft.KeyVault/vaults",
+        "Microsoft.KeyVault/vaults/secrets",
+        "Microsoft.Authorization/roleAssignments",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(t))
+        .map(|k| k.to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
 /// `InvalidTemplate` with ARM's message framing.
 pub fn invalid_template(msg: impl std::fmt::Display) -> ArmError {
     ArmError::new(
@@ -180,7 +209,7 @@ impl TemplateEnv {
     }
 }
 
-fn canonical_type(t: &str) -> Option<(&'static str, bool)> {
+fn param_type(t: &str) -> Option<(&'static str, bool)> {
     match t.to_ascii_lowercase().as_str() {
         "string" => Some(("String", false)),
         "securestring" => Some(("SecureString", true)),
@@ -314,7 +343,7 @@ pub fn prepare(
             invalid_template(format!("The template parameter '{name}' must be an object"))
         })?;
         let ty_text = get_ci(decl, "type").and_then(Value::as_str).unwrap_or("");
-        let (type_name, secure) = canonical_type(ty_text).ok_or_else(|| {
+        let (type_name, secure) = param_type(ty_text).ok_or_else(|| {
             invalid_template(format!(
                 "The template parameter '{name}' has an invalid type '{ty_text}'"
             ))
@@ -407,6 +436,7 @@ pub fn prepare(
         let ty = eval_name_field(o, "type", &scope)?;
         let name = eval_name_field(o, "name", &scope)?;
         let (rtype, full_name) = qualify(parent.as_ref(), ty, name);
+        let rtype = canonical_type(&rtype);
         if get_ci(o, "copy").is_some() {
             return Err(invalid_template(format!(
                 "The template resource '{full_name}' uses a copy loop, which the ARM test double does not support"
@@ -679,7 +709,7 @@ pub fn evaluate_outputs(env: &TemplateEnv, runtime: &dyn Runtime) -> Result<Valu
         let ty = decl
             .get("type")
             .and_then(Value::as_str)
-            .and_then(canonical_type)
+            .and_then(param_type)
             .map(|(t, _)| t)
             .unwrap_or("String");
         if let Some(c) = decl.get("condition") {

@@ -51,7 +51,15 @@ pub fn template_and_parameters(props: &Value) -> Result<(Value, Map<String, Valu
     Ok((template, params))
 }
 
+fn visible_model(rtype: &str, model: &Map<String, Value>) -> Value {
+    let mut v = Value::Object(model.clone());
+    crate::state::strip_write_only(rtype, &mut v);
+    v
+}
+
 fn payload(id: &str, name: &str, rtype: &str, api: &str, model: &Map<String, Value>) -> Value {
+    let model = visible_model(rtype, model);
+    let model = model.as_object().cloned().unwrap_or_default();
     let mut out = Map::new();
     out.insert("id".into(), json!(id));
     out.insert("name".into(), json!(name.rsplit('/').next().unwrap_or(name)));
@@ -107,7 +115,7 @@ pub fn what_if(state: &State, rg: &str, name: &str, props: &Value) -> Result<Val
         ArmError::new("ResourceGroupNotFound", format!("Resource group '{rg}' could not be found."))
     })?;
     let (tpl, params) = template_and_parameters(props)?;
-    let (plan, _env) = template::prepare(&tpl, &params, ctx)?;
+    let (plan, env) = template::prepare(&tpl, &params, ctx)?;
     let ids_only = props
         .get("whatIfSettings")
         .and_then(|s| s.get("resultFormat"))
@@ -119,10 +127,17 @@ pub fn what_if(state: &State, rg: &str, name: &str, props: &Value) -> Result<Val
         .is_some_and(|m| m.eq_ignore_ascii_case("Complete"));
     let mut changes = Vec::new();
     let mut planned_keys = Vec::new();
+    let rt = crate::state::StateRuntime {
+        state,
+        plan: Some(&plan),
+    };
     for p in &plan.resources {
         let key = template::normalise_id(&p.id);
         planned_keys.push(key.clone());
-        let after = payload(&p.id, &p.name, &p.rtype, &p.api_version, &p.model);
+        // reference() resolves against existing resources; when it cannot (not created
+        // yet), the expression stays unevaluated, as ARM shows it
+        let model = template::evaluate_at_provisioning(&env, p, &rt).unwrap_or_else(|_| p.model.clone());
+        let after = payload(&p.id, &p.name, &p.rtype, &p.api_version, &model);
         let mut change = json!({"resourceId": p.id});
         match state.visible(&key) {
             None => {
@@ -136,8 +151,8 @@ pub fn what_if(state: &State, rg: &str, name: &str, props: &Value) -> Result<Val
                 let mut delta = Vec::new();
                 diff(
                     "",
-                    Some(&Value::Object(r.model.clone())),
-                    Some(&Value::Object(p.model.clone())),
+                    Some(&visible_model(&r.rtype, &r.model)),
+                    Some(&visible_model(&p.rtype, &model)),
                     &mut delta,
                 );
                 change["changeType"] = json!(if delta.is_empty() { "NoChange" } else { "Modify" });
