@@ -267,6 +267,7 @@ async fn client_secret_credential_and_the_test_ca() {
     let untrusting = ArmClient::new(cfg).unwrap();
     let e = untrusting.resource_group_get(RG).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Auth | ErrorKind::Http), "{e}");
+    assert!(e.to_string().contains("certificate"), "{e}");
     assert_eq!(d.requests().len(), before);
 
     // Plain http endpoints are refused before anything is sent.

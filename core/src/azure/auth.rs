@@ -410,8 +410,8 @@ impl Credential {
                 continue;
             }
             let result = match cand.credential() {
-                Ok(c) => c.get_token(&[scope], None).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
+                Ok(c) => c.get_token(&[scope], None).await.map_err(|e| describe(&e)),
+                Err(e) => Err(describe(&e)),
             };
             match result {
                 Ok(tok) => {
@@ -424,13 +424,22 @@ impl Credential {
                     });
                     return Ok(token);
                 }
-                Err(e) => failures.push(format!("{}: {}", cand.name, first_line(&e))),
+                Err(e) => failures.push(format!("{}: {e}", cand.name)),
             }
         }
-        Err(Error::Auth(format!(
-            "no credential could get a token ({}); choose one with --auth",
-            failures.join("; ")
-        )))
+        let hint = if self.method == AuthMethod::Auto {
+            "; choose a method with --auth"
+        } else {
+            ""
+        };
+        Err(Error::Auth(if failures.len() == 1 {
+            format!("{}{hint}", failures[0])
+        } else {
+            format!(
+                "no credential could get a token ({}){hint}",
+                failures.join("; ")
+            )
+        }))
     }
 }
 
@@ -450,8 +459,23 @@ impl TokenProvider for Credential {
     }
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s).trim()
+/// An error with its causes, on one line (the causes say *why*: a certificate, a refused
+/// connection, the token endpoint's message).
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = cur {
+        let text = err
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
 }
 
 fn client_options(endpoint: &TokenEndpoint) -> ClientOptions {
