@@ -30,7 +30,8 @@ for stage in scripts/ci/*.sh; do
   fi
 done
 echo
-echo "=== stages: ${#passed[@]} ok, ${#failed[@]} failed in $((SECONDS - t0))s"
+echo "=== all stages done in $((SECONDS - t0))s"
+echo "stages: ${#passed[@]} passed, ${#failed[@]} failed"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed stages: ${failed[*]}"
   exit 1
