@@ -25,9 +25,9 @@ impl PyPool {
         r.py().map(|inner| PyPool { inner })
     }
 
-    /// Validate, mapping the failure to `ValidationError`.
-    pub(crate) fn valid(&self) -> PyResult<dsvmpool::ValidPool> {
-        self.inner.validate().py()
+    /// Validate (with the GIL released), mapping the failure to `ValidationError`.
+    pub(crate) fn valid(&self, py: Python<'_>) -> PyResult<dsvmpool::ValidPool> {
+        py.detach(|| self.inner.validate()).py()
     }
 }
 
@@ -51,26 +51,27 @@ impl PyPool {
 
     /// Parse a spec from text in ``format`` (``"toml"``, ``"yaml"`` or ``"json"``).
     #[staticmethod]
-    fn parse(text: &str, format: &str) -> PyResult<Self> {
-        Self::wrap(dsvmpool::Pool::parse(text, format_from_name(format)?))
+    fn parse(py: Python<'_>, text: &str, format: &str) -> PyResult<Self> {
+        let format = format_from_name(format)?;
+        Self::wrap(py.detach(|| dsvmpool::Pool::parse(text, format)))
     }
 
     /// Parse TOML text.
     #[staticmethod]
-    fn from_toml(text: &str) -> PyResult<Self> {
-        Self::wrap(dsvmpool::Pool::from_toml(text))
+    fn from_toml(py: Python<'_>, text: &str) -> PyResult<Self> {
+        Self::wrap(py.detach(|| dsvmpool::Pool::from_toml(text)))
     }
 
     /// Parse YAML text.
     #[staticmethod]
-    fn from_yaml(text: &str) -> PyResult<Self> {
-        Self::wrap(dsvmpool::Pool::from_yaml(text))
+    fn from_yaml(py: Python<'_>, text: &str) -> PyResult<Self> {
+        Self::wrap(py.detach(|| dsvmpool::Pool::from_yaml(text)))
     }
 
     /// Parse JSON text.
     #[staticmethod]
-    fn from_json(text: &str) -> PyResult<Self> {
-        Self::wrap(dsvmpool::Pool::from_json(text))
+    fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
+        Self::wrap(py.detach(|| dsvmpool::Pool::from_json(text)))
     }
 
     /// Build from an in-memory mapping shaped like the spec file (nested dicts, lists, str,
@@ -103,13 +104,14 @@ impl PyPool {
     /// raises ``ValidationError`` whose ``errors`` list every problem with its field path,
     /// rule, message and hint.
     fn validate<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        diagnostics_to_py(py, self.valid()?.warnings())
+        diagnostics_to_py(py, self.valid(py)?.warnings())
     }
 
     /// The offline plan: every resource the pool will have, the addresses users will use,
     /// autoscale in words and the compute cost at min and max. Validates first.
-    fn plan(&self) -> PyResult<PyPlan> {
-        Ok(PyPlan::new(dsvmpool::lifecycle::plan(&self.valid()?)))
+    fn plan(&self, py: Python<'_>) -> PyResult<PyPlan> {
+        let valid = self.valid(py)?;
+        Ok(PyPlan::new(py.detach(|| dsvmpool::lifecycle::plan(&valid))))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -150,3 +150,18 @@ def test_pool_has_no_public_constructor() -> None:
 def test_to_dict_round_trips(path: Path) -> None:
     d = dsvmpool.Pool.load(path).to_dict()
     assert dsvmpool.Pool.from_dict(d).to_dict() == d
+
+
+def test_threads_share_pools_safely(team_text: str) -> None:
+    """The parsing and validation release the GIL; shared pools are safe across threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = dsvmpool.Pool.from_toml(team_text)
+
+    def work(i: int) -> int:
+        own = dsvmpool.Pool.from_toml(team_text.replace('name = "team"', f'name = "team{i}"'))
+        assert own.validate() == [] and shared.validate() == []
+        return own.plan().capacity[2] + shared.plan().capacity[2]
+
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        assert list(ex.map(work, range(32))) == [24] * 32
