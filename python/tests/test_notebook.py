@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +15,7 @@ from conftest import EXAMPLES
 NOTEBOOK = EXAMPLES / "notebooks" / "pool.ipynb"
 
 
-def test_notebook_runs_and_displays_tables() -> None:
+def test_notebook_runs_and_displays_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     try:
         import nbclient
         import nbformat
@@ -20,6 +23,14 @@ def test_notebook_runs_and_displays_tables() -> None:
         if os.environ.get("CI"):
             raise
         pytest.skip("nbclient is not installed")
+    # The kernel is this interpreter (the one with dsvmpool installed), whatever other
+    # "python3" kernels this machine has: JUPYTER_PATH comes first in the kernelspec search.
+    spec_dir = tmp_path / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = {"argv": argv, "display_name": "Python 3", "language": "python"}
+    (spec_dir / "kernel.json").write_text(json.dumps(kernel), encoding="utf-8")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     nb: Any = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
     client = nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
