@@ -67,7 +67,8 @@ class Pool:
         """The offline plan: every resource the pool will have, the addresses users will use,
         autoscale in words and the compute cost at min and max. Validates first.
         """
-    def _repr_html_(self) -> str: ...
+    def _repr_html_(self) -> str:
+        """HTML summary table (Jupyter displays it)."""
 
 @final
 class Plan:
@@ -114,4 +115,5 @@ class Plan:
         """Validation warnings (``Diagnostic`` dicts)."""
     def to_dict(self) -> dict[str, Any]:
         """The whole plan as a dict: the structure of ``dsvmpool plan --output json``."""
-    def _repr_html_(self) -> str: ...
+    def _repr_html_(self) -> str:
+        """HTML tables of resources, addresses, autoscale and cost (Jupyter displays them)."""
