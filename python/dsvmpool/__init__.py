@@ -15,7 +15,15 @@ builtin (``ValidationError`` is a ``ValueError``, ``NotFoundError`` a ``LookupEr
 from __future__ import annotations
 
 from ._native import Plan, Pool, __version__, json_schema
-from ._types import Diagnostic
+from ._types import (
+    Addresses,
+    Cost,
+    CostAt,
+    Diagnostic,
+    DiagnosticJson,
+    PlanDict,
+    PlannedResource,
+)
 from .errors import (
     AuthError,
     AzureError,
@@ -33,6 +41,12 @@ __all__ = [
     "Pool",
     "Plan",
     "Diagnostic",
+    "DiagnosticJson",
+    "PlannedResource",
+    "Addresses",
+    "Cost",
+    "CostAt",
+    "PlanDict",
     "json_schema",
     "DsvmpoolError",
     "ValidationError",

@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Mapping, final
 
-from dsvmpool._types import Diagnostic
+from dsvmpool._types import Addresses, Cost, Diagnostic, PlanDict, PlannedResource
 
 __all__ = ["__version__", "Pool", "Plan", "json_schema"]
 
@@ -95,12 +95,12 @@ class Plan:
     def capacity(self) -> tuple[int, int, int]:
         """Capacity ``(min, initial, max)``."""
     @property
-    def resources(self) -> list[dict[str, str]]:
+    def resources(self) -> list[PlannedResource]:
         """Resources: dicts with ``type``, ``name``, ``action`` (``create`` or ``use_existing``)
         and ``detail``.
         """
     @property
-    def addresses(self) -> dict[str, str]:
+    def addresses(self) -> Addresses:
         """How users reach the pool: ``fqdn``, ``jupyterhub_url``, ``ssh``,
         ``instance_ssh_ports`` (absent when not applicable), ``workspace``, ``notebooks``.
         """
@@ -108,12 +108,12 @@ class Plan:
     def autoscale(self) -> list[str]:
         """Autoscale behaviour, one sentence per item."""
     @property
-    def cost(self) -> dict[str, Any]:
+    def cost(self) -> Cost:
         """Compute cost estimate (USD list prices of the bundled table)."""
     @property
     def warnings(self) -> list[Diagnostic]:
         """Validation warnings (``Diagnostic`` dicts)."""
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> PlanDict:
         """The whole plan as a dict: the structure of ``dsvmpool plan --output json``."""
     def _repr_html_(self) -> str:
         """HTML tables of resources, addresses, autoscale and cost (Jupyter displays them)."""

@@ -1,10 +1,11 @@
-"""Typed shapes of the plain data dsvmpool returns."""
+"""Typed shapes of the plain data dsvmpool returns (dicts, so they print, compare and
+serialise as they are; the classes only exist for type checkers and documentation)."""
 
 from __future__ import annotations
 
-from typing import Literal, Optional, TypedDict
+from typing import List, Literal, Optional, Tuple, TypedDict
 
-__all__ = ["Diagnostic"]
+__all__ = ["Diagnostic", "DiagnosticJson", "PlannedResource", "Addresses", "CostAt", "Cost", "PlanDict"]
 
 
 class Diagnostic(TypedDict):
@@ -21,3 +22,85 @@ class Diagnostic(TypedDict):
     message: str
     #: How to fix it, when known.
     hint: Optional[str]
+
+
+class _DiagnosticJsonAlways(TypedDict):
+    severity: Literal["error", "warning"]
+    path: str
+    rule: str
+    message: str
+
+
+class DiagnosticJson(_DiagnosticJsonAlways, total=False):
+    """A diagnostic as the core serialises it into JSON (``hint`` absent when there is none),
+    as in ``Plan.to_dict()`` and the CLI's ``--output json``."""
+
+    hint: str
+
+
+class PlannedResource(TypedDict):
+    """One resource of a plan."""
+
+    #: ARM type, e.g. ``Microsoft.Compute/virtualMachineScaleSets``.
+    type: str
+    #: Resource name.
+    name: str
+    #: What happens to it.
+    action: Literal["create", "use_existing"]
+    #: One line about it.
+    detail: str
+
+
+class _AddressesAlways(TypedDict):
+    fqdn: str
+    workspace: str
+    notebooks: str
+
+
+class Addresses(_AddressesAlways, total=False):
+    """How users reach the pool (``jupyterhub_url``, ``ssh`` and ``instance_ssh_ports`` only
+    when they apply)."""
+
+    jupyterhub_url: str
+    ssh: str
+    instance_ssh_ports: str
+
+
+class CostAt(TypedDict):
+    """Cost at a given instance count (USD)."""
+
+    instances: int
+    hourly: float
+    #: 730 hours.
+    monthly: float
+
+
+class Cost(TypedDict):
+    """Compute cost estimate from the bundled list-price table (``None``: size not in it)."""
+
+    size: str
+    instance_hourly: Optional[float]
+    currency: str
+    price_region: str
+    price_date: str
+    #: Spot prices are estimates.
+    estimated: bool
+    at_min: Optional[CostAt]
+    at_max: Optional[CostAt]
+    #: Monthly floor the working-hours minimum imposes, if any.
+    scheduled_floor_monthly: Optional[float]
+
+
+class PlanDict(TypedDict):
+    """``Plan.to_dict()``: the structure of ``dsvmpool plan --output json``."""
+
+    pool: str
+    location: str
+    resource_group: str
+    image: str
+    capacity: Tuple[int, int, int]
+    resources: List[PlannedResource]
+    addresses: Addresses
+    autoscale: List[str]
+    cost: Cost
+    warnings: List[DiagnosticJson]

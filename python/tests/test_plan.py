@@ -31,7 +31,8 @@ def test_attributes(plan: dsvmpool.Plan) -> None:
     assert plan.addresses["jupyterhub_url"].startswith("https://")
     assert plan.autoscale and all(isinstance(s, str) for s in plan.autoscale)
     assert plan.cost["currency"] == "USD"
-    assert plan.cost["at_max"]["instances"] == 12
+    at_max = plan.cost["at_max"]
+    assert at_max is not None and at_max["instances"] == 12
     assert plan.warnings == []
 
 
@@ -87,3 +88,28 @@ def test_unpriced_size_says_so(team_text: str) -> None:
     plan = dsvmpool.Pool.from_toml(team_text.replace('size = "Standard_D4s_v5"', 'size = "Standard_Z99_v9"')).plan()
     assert plan.cost["instance_hourly"] is None
     assert "not in the bundled price table" in plan._repr_html_()
+
+
+def test_typed_dicts_match_what_the_core_returns(plan: dsvmpool.Plan) -> None:
+    """The TypedDicts of the stub describe exactly the dicts the binding builds."""
+    d = plan.to_dict()
+    assert set(d) == dsvmpool.PlanDict.__required_keys__
+    assert set(plan.cost) == dsvmpool.Cost.__required_keys__
+    at_min = plan.cost["at_min"]
+    assert at_min is not None and set(at_min) == dsvmpool.CostAt.__required_keys__
+    for r in plan.resources:
+        assert set(r) == dsvmpool.PlannedResource.__required_keys__
+    a = dsvmpool.Addresses
+    assert a.__required_keys__ <= set(plan.addresses) <= a.__required_keys__ | a.__optional_keys__
+    nfs = dsvmpool.Pool.load(EXAMPLES / "windows.toml").plan().addresses
+    assert a.__required_keys__ <= set(nfs) <= a.__required_keys__ | a.__optional_keys__
+    warned = dsvmpool.Pool.from_toml(
+        TEAM.read_text(encoding="utf-8").replace(
+            'source_cidrs = ["203.0.113.0/24", "198.51.100.0/24"]', 'source_cidrs = ["0.0.0.0/0"]'
+        )
+    ).plan()
+    for w in warned.to_dict()["warnings"]:
+        j = dsvmpool.DiagnosticJson
+        assert j.__required_keys__ <= set(w) <= j.__required_keys__ | j.__optional_keys__
+    for diag in warned.warnings:
+        assert set(diag) == dsvmpool.Diagnostic.__required_keys__
