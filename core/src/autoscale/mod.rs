@@ -2,6 +2,8 @@
 //! spec ([`model`]), the decision engine with Azure Monitor's documented semantics
 //! ([`engine`]), and lint ([`lint`]).
 
+pub mod engine;
 pub mod model;
 
+pub use engine::{Decision, Engine, MetricKey, MetricPoint, MetricSeries, Metrics, Outcome};
 pub use model::{AutoscaleSettings, settings_from_pool};
