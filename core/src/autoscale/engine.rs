@@ -367,7 +367,7 @@ fn parse_instant(s: &str, tz: Tz) -> Option<i64> {
 
 /// A local wall-clock time in `tz` as an instant: the earlier of an ambiguous time (DST
 /// fall-back), and for a time skipped by DST spring-forward the instant the clock jumps to.
-fn resolve_local(tz: Tz, naive: NaiveDateTime) -> i64 {
+pub(crate) fn resolve_local(tz: Tz, naive: NaiveDateTime) -> i64 {
     match tz.from_local_datetime(&naive) {
         chrono::LocalResult::Single(t) => t.timestamp(),
         chrono::LocalResult::Ambiguous(a, _) => a.timestamp(),
