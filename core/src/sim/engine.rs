@@ -8,9 +8,9 @@
 //!
 //! * **Placement**: the load balancer's SourceIP affinity: a session goes to
 //!   `running[hash(user) mod n]` over the running instances sorted by id (FNV-1a 64 of the
-//!   user name). When the running set changes, the mapping changes for every user; an active
-//!   session whose user now maps to another instance counts as *affinity moved* (the user's
-//!   next connection lands on an instance without their server).
+//!   user name). When the running set changes, the mapping changes for every user; a session
+//!   whose user maps to another instance while it runs counts (once) as *affinity moved*: the
+//!   user's next connection lands on an instance without their server.
 //! * **Waiting**: with no running instance a session waits; it gets the first instance that
 //!   finishes booting, or gives up after `patience` (*refused*). Its duration runs from when it
 //!   is placed.
@@ -380,6 +380,7 @@ struct Sim<'a> {
     running: Vec<usize>,
     state: Vec<SState>,
     placed_at: Vec<i64>,
+    moved: Vec<bool>,
     hashes: Vec<u64>,
     waiting: VecDeque<usize>,
     heap: BinaryHeap<Reverse<(i64, Ev, usize)>>,
@@ -475,6 +476,7 @@ impl<'a> Sim<'a> {
             running: Vec::new(),
             state: vec![SState::Pending; n],
             placed_at: vec![0; n],
+            moved: vec![false; n],
             hashes: trace
                 .sessions
                 .iter()
@@ -547,8 +549,8 @@ impl<'a> Sim<'a> {
         self.peak = self.peak.max(self.alive.len() as u32);
     }
 
-    /// Recount, after the running set changed, the active sessions whose user now maps to
-    /// another instance.
+    /// After the running set changed, mark the active sessions whose user now maps to another
+    /// instance (each session counts once).
     fn reshuffle(&mut self) {
         let n = self.running.len() as u64;
         if n == 0 {
@@ -556,7 +558,8 @@ impl<'a> Sim<'a> {
         }
         for (pos, &i) in self.running.iter().enumerate() {
             for &s in &self.insts[i].sessions {
-                if (self.hashes[s] % n) as usize != pos {
+                if (self.hashes[s] % n) as usize != pos && !self.moved[s] {
+                    self.moved[s] = true;
                     self.affinity_moved += 1;
                 }
             }

@@ -63,7 +63,8 @@ pub struct SimReport {
     pub still_waiting: u64,
     /// Served sessions killed by a scale-in.
     pub killed: u64,
-    /// Times an active session's user was mapped to another instance by a membership change.
+    /// Served sessions whose user was mapped to another instance by a membership change while
+    /// the session ran (their next connection lands on an instance without their server).
     pub affinity_moved: u64,
     /// Median wait of served sessions (seconds).
     pub wait_p50_s: f64,
