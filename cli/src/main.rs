@@ -456,13 +456,15 @@ fn simulate(out: Output, a: SimulateArgs) -> Result<(), Fail> {
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
+    let t0 = std::time::Instant::now();
     let reports = sim::compare(&valid, &policies, &trace, &opts);
+    let elapsed = t0.elapsed().as_secs_f64();
     for p in &a.plot {
         sim::write_plot(p, &reports).map_err(|e| fail(e, None))?;
     }
     if out == Output::Json {
         if a.compare.is_some() {
-            print_json(&serde_json::json!({"reports": reports}));
+            print_json(&serde_json::json!({"reports": reports, "elapsed_s": elapsed}));
         } else {
             print_json(&reports[0]);
         }

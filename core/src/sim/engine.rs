@@ -254,6 +254,8 @@ struct Store {
     sessions: VecDeque<MetricPoint>,
     waiting: VecDeque<MetricPoint>,
     keep: i64,
+    reads_cpu: bool,
+    reads_sessions: bool,
 }
 
 impl Store {
@@ -491,6 +493,8 @@ impl<'a> Sim<'a> {
                 sessions: VecDeque::new(),
                 waiting: VecDeque::new(),
                 keep,
+                reads_cpu: false,
+                reads_sessions: false,
             },
             active_sessions: 0,
             last_action: None,
@@ -510,6 +514,12 @@ impl<'a> Sim<'a> {
             warnings,
             engine,
         };
+        sim.store.reads_cpu = sim.store.keys.iter().any(|(_, s)| *s == Source::Cpu);
+        sim.store.reads_sessions = sim
+            .store
+            .keys
+            .iter()
+            .any(|(_, s)| matches!(s, Source::Sessions | Source::Waiting));
         let initial = if sim.engine.is_some() {
             pool.initial_capacity()
         } else {
@@ -691,7 +701,7 @@ impl<'a> Sim<'a> {
     fn sample(&mut self, tick: i64) {
         let minute = tick - 60;
         let keep = self.store.keep;
-        if !self.running.is_empty() {
+        if self.store.reads_cpu && !self.running.is_empty() {
             let mut p = MetricPoint {
                 time: minute,
                 count: 0,
@@ -707,6 +717,9 @@ impl<'a> Sim<'a> {
                 p.max = p.max.max(v);
             }
             Store::push(&mut self.store.cpu, p, keep);
+        }
+        if !self.store.reads_sessions {
+            return;
         }
         let waiting = self.waiting.len() as f64;
         Store::push(
