@@ -256,6 +256,7 @@ struct Store {
     keep: i64,
     reads_cpu: bool,
     reads_sessions: bool,
+    cache: std::cell::Cell<[(usize, Source); 8]>,
 }
 
 impl Store {
@@ -275,15 +276,25 @@ impl Metrics for Store {
         to: i64,
         f: &mut dyn FnMut(&MetricPoint),
     ) {
-        let src = self
-            .keys
-            .iter()
-            .find(|(k, _)| {
-                k.name == metric.name
-                    && k.resource == metric.resource
-                    && k.namespace == metric.namespace
-            })
-            .map_or(Source::Missing, |(_, s)| *s);
+        // Only this simulation's engine reads the store, and its keys live (at fixed heap
+        // addresses) as long as it does: remember them by address.
+        let addr = metric as *const MetricKey as usize;
+        let cached = self.cache.get();
+        let src = match cached.iter().find(|(a, _)| *a == addr) {
+            Some((_, s)) => *s,
+            None => {
+                let s = self
+                    .keys
+                    .iter()
+                    .find(|(k, _)| k == metric)
+                    .map_or(Source::Missing, |(_, s)| *s);
+                let mut c = cached;
+                c.rotate_right(1);
+                c[0] = (addr, s);
+                self.cache.set(c);
+                s
+            }
+        };
         let q = match src {
             Source::Cpu => &self.cpu,
             Source::Sessions => &self.sessions,
@@ -495,6 +506,7 @@ impl<'a> Sim<'a> {
                 keep,
                 reads_cpu: false,
                 reads_sessions: false,
+                cache: std::cell::Cell::new([(0, Source::Missing); 8]),
             },
             active_sessions: 0,
             last_action: None,
