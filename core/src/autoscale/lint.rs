@@ -33,17 +33,11 @@ use chrono::{Duration, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 /// Lint settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LintOptions {
     /// Seconds from scale-out to an instance that carries load. Default: 300 for Ubuntu
     /// DSVMs, 600 for Windows.
     pub boot_time: Option<i64>,
-}
-
-impl Default for LintOptions {
-    fn default() -> Self {
-        Self { boot_time: None }
-    }
 }
 
 /// Every finding for a valid pool: its validation warnings, then the autoscale findings.

@@ -215,7 +215,8 @@ fn money(c: Option<f64>) -> String {
 
 /// Several reports side by side as a text table.
 pub fn comparison_table(reports: &[SimReport]) -> String {
-    let rows: Vec<(&str, Box<dyn Fn(&SimReport) -> String>)> = vec![
+    type Cell = Box<dyn Fn(&SimReport) -> String>;
+    let rows: Vec<(&str, Cell)> = vec![
         ("cost", Box::new(|r: &SimReport| money(r.cost))),
         (
             "cost / 30 days",
@@ -259,7 +260,7 @@ pub fn comparison_table(reports: &[SimReport]) -> String {
     let label_w = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     let cells: Vec<Vec<String>> = rows
         .iter()
-        .map(|(_, f)| reports.iter().map(|r| f(r)).collect())
+        .map(|(_, f)| reports.iter().map(f.as_ref()).collect())
         .collect();
     let col_w: Vec<usize> = (0..reports.len())
         .map(|c| {
