@@ -17,8 +17,8 @@
 //! # Ok::<(), dsvmpool::Error>(())
 //! ```
 
-pub mod autoscale;
 pub mod azure;
+pub mod autoscale;
 pub mod error;
 pub mod lifecycle;
 pub mod names;
