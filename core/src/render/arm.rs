@@ -10,7 +10,6 @@
 use super::params::{self, Param, names as p};
 use super::provision::storage_resource_group;
 use super::{Provisioning, RenderOptions};
-use crate::error::{Error, Result};
 use crate::names::{ResourceNames, nested_deployment_name, role_assignment_name};
 use crate::spec::values::{WEEKDAYS, format_iso_duration, parse_duration, parse_hhmm};
 use crate::spec::values::{parse_local_datetime, parse_weekday};
@@ -244,7 +243,7 @@ pub(crate) fn template(
     names: &ResourceNames,
     params: &[Param],
     prov: &Provisioning,
-) -> Result<Value> {
+) -> Value {
     let cx = Ctx {
         pool,
         names,
@@ -262,7 +261,7 @@ pub(crate) fn template(
     if cx.creates_storage() {
         resources.extend(storage(&cx));
     }
-    resources.push(scale_set(&cx, opts, params, prov)?);
+    resources.push(scale_set(&cx, opts, params, prov));
     resources.extend(role_assignments(&cx));
     if s.autoscale.enabled {
         resources.push(json!({
@@ -311,7 +310,7 @@ pub(crate) fn template(
     t.insert("variables".into(), Value::Object(vars));
     t.insert("resources".into(), Value::Array(resources));
     t.insert("outputs".into(), outputs(&cx));
-    Ok(Value::Object(t))
+    Value::Object(t)
 }
 
 fn nsg(cx: &Ctx) -> Value {
@@ -600,12 +599,7 @@ fn extension(name: &str, publisher: &str, ty: &str, version: &str, extra: Value)
     json!({ "name": name, "properties": props })
 }
 
-fn scale_set(
-    cx: &Ctx,
-    opts: &RenderOptions,
-    params: &[Param],
-    prov: &Provisioning,
-) -> Result<Value> {
+fn scale_set(cx: &Ctx, opts: &RenderOptions, params: &[Param], prov: &Provisioning) -> Value {
     let pool = cx.pool;
     let s = pool.spec();
     let img = pool.image();
@@ -629,13 +623,6 @@ fn scale_set(
             );
         }
         let password = params::linux_password(pool);
-        if s.access.ssh_keys.is_empty() && !password {
-            return Err(Error::Render(
-                "Azure needs an SSH key or a password for the admin user of a Linux pool: \
-                 add access.ssh_keys (or access.password)"
-                    .into(),
-            ));
-        }
         let mut lc = Map::new();
         lc.insert("disablePasswordAuthentication".into(), json!(!password));
         lc.insert("provisionVMAgent".into(), json!(true));
@@ -865,7 +852,7 @@ fn scale_set(
             "virtualMachineProfile": vmp,
         }),
     );
-    Ok(Value::Object(r))
+    Value::Object(r)
 }
 
 fn disk_type(d: DiskType) -> &'static str {

@@ -199,12 +199,47 @@ fn provisioning(pool: &ValidPool) -> Result<Provisioning> {
     provision::provisioning(pool)
 }
 
+/// What Azure would reject although the spec is valid.
+fn check(pool: &ValidPool, prov: &Provisioning) -> Result<()> {
+    let s = pool.spec();
+    if !pool.is_windows() && s.access.ssh_keys.is_empty() && !params::linux_password(pool) {
+        return Err(Error::Render(
+            "Azure needs an SSH key or a password for the admin user of a Linux pool: \
+             add access.ssh_keys (or access.password)"
+                .into(),
+        ));
+    }
+    if let Some(ud) = &prov.user_data {
+        if ud.len() > provision::MAX_CUSTOM_DATA {
+            return Err(Error::Render(format!(
+                "the cloud-init user data is {} bytes; Azure accepts at most {} in `customData`: \
+                 let users sign in with Entra ID (identity.entra_id_login) instead of per-user SSH keys",
+                ud.len(),
+                provision::MAX_CUSTOM_DATA
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The template alone, without the checks [`render`] makes (the plan lists its resources and
+/// reports a failed check as a warning).
+pub(crate) fn template_for_plan(pool: &ValidPool) -> Result<(serde_json::Value, Option<Error>)> {
+    let names = ResourceNames::for_pool(pool);
+    let prov = provisioning(pool)?;
+    let params = params::parameters(pool);
+    let problem = check(pool, &prov).err();
+    let template = arm::template(pool, &RenderOptions::default(), &names, &params, &prov);
+    Ok((template, problem))
+}
+
 /// Render a pool: template, parameters file and provisioning files.
 pub fn render(pool: &ValidPool, opts: &RenderOptions) -> Result<Artifacts> {
     let names = ResourceNames::for_pool(pool);
     let prov = provisioning(pool)?;
+    check(pool, &prov)?;
     let params = params::parameters(pool);
-    let template = arm::template(pool, opts, &names, &params, &prov)?;
+    let template = arm::template(pool, opts, &names, &params, &prov);
     let parameters = params::parameters_file(&params);
     Ok(Artifacts {
         template,

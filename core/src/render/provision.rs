@@ -211,13 +211,6 @@ fn linux_user_data(pool: &ValidPool) -> Result<String> {
         crate::VERSION,
         s.name
     );
-    if text.len() > MAX_CUSTOM_DATA {
-        return Err(Error::Render(format!(
-            "the cloud-init user data is {} bytes; Azure accepts at most {MAX_CUSTOM_DATA} (`customData`): \
-             move per-user SSH keys to Entra ID login (identity.entra_id_login) or trim users",
-            text.len()
-        )));
-    }
     Ok(text)
 }
 
