@@ -870,11 +870,11 @@ fn role_assignment(
     depends: Vec<String>,
 ) -> Value {
     let mut props = Map::new();
+    // Built-in roles exist in every subscription: the tenant-level id works in any of them.
     props.insert(
         "roleDefinitionId".into(),
         json!(format!(
-            "[format('{{0}}/providers/Microsoft.Authorization/roleDefinitions/{{1}}', subscription().id, {})]",
-            lit(role)
+            "/providers/Microsoft.Authorization/roleDefinitions/{role}"
         )),
     );
     props.insert("principalId".into(), json!(principal));
@@ -903,7 +903,8 @@ fn role_assignment(
 }
 
 /// A nested deployment that makes one role assignment for the scale set's identity in another
-/// resource group (and possibly subscription).
+/// resource group (and possibly subscription). Its expressions are evaluated in this template
+/// (outer scope), so `reference()` reads the scale set deployed here.
 fn remote_role_assignment(
     cx: &Ctx,
     purpose: &str,
@@ -917,7 +918,7 @@ fn remote_role_assignment(
         cx,
         scope,
         role,
-        "[parameters('principalId')]",
+        &cx.principal_id(),
         Some("ServicePrincipal"),
         description,
         vec![],
@@ -929,7 +930,8 @@ fn remote_role_assignment(
         "name".into(),
         json!(nested_deployment_name(cx.pool, purpose)),
     );
-    if let Some(sub) = subscription {
+    let own = cx.pool.spec().subscription.as_deref();
+    if let Some(sub) = subscription.filter(|s| own.is_none_or(|o| !o.eq_ignore_ascii_case(s))) {
         r.insert("subscriptionId".into(), json!(sub));
     }
     r.insert("resourceGroup".into(), json!(resource_group));
@@ -938,12 +940,9 @@ fn remote_role_assignment(
         "properties".into(),
         json!({
             "mode": "Incremental",
-            "expressionEvaluationOptions": { "scope": "inner" },
-            "parameters": { "principalId": { "value": cx.principal_id() } },
             "template": {
                 "$schema": TEMPLATE_SCHEMA,
                 "contentVersion": "1.0.0.0",
-                "parameters": { "principalId": { "type": "string" } },
                 "resources": [inner],
             },
         }),
