@@ -207,8 +207,7 @@ fn linux_user_data(pool: &ValidPool) -> Result<String> {
     let yaml = serde_norway::to_string(&doc)
         .map_err(|e| Error::Render(format!("cloud-init user data: {e}")))?;
     let text = format!(
-        "#cloud-config\n# dsvmpool {}: provisioning of pool `{}`\n{yaml}",
-        crate::VERSION,
+        "#cloud-config\n# dsvmpool: provisioning of pool `{}`\n{yaml}",
         s.name
     );
     Ok(text)
