@@ -318,8 +318,15 @@ fn defect_7_every_user_gets_notebooks_and_failures_count() {
         s.contains("exit \"$status\""),
         "the exit status covers every user"
     );
-    let ud = team().user_data.unwrap();
-    assert!(ud.contains("alice:2001:2001:0") && ud.contains("bob:2002:2002:0"));
+    for (label, pool) in all_pools() {
+        let Some(ud) = render_ok(&label, &pool).user_data else {
+            continue;
+        };
+        for u in &pool.spec().users {
+            let line = format!("{}:{}:{}:{}", u.name, u.uid, u.gid(), u8::from(u.admin));
+            assert!(ud.contains(&line), "{label}: {line}");
+        }
+    }
 }
 
 #[test]
