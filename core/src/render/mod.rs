@@ -12,7 +12,7 @@
 //!     source_cidrs = ["203.0.113.0/24"]
 //! "#)?.validate()?;
 //! let out = render(&pool, &RenderOptions::default())?;
-//! assert_eq!(out.template["resources"].as_array().map(|r| r.len()), Some(9));
+//! assert_eq!(out.template["resources"].as_array().map(|r| r.len()), Some(10));
 //! assert!(out.template_json().contains("Microsoft.Compute/virtualMachineScaleSets"));
 //! # Ok::<(), dsvmpool::Error>(())
 //! ```
