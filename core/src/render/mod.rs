@@ -144,11 +144,11 @@ impl Artifacts {
         };
         for (rel, content) in &files {
             let dest = dir.join(rel);
-            if let Some(parent) = dest.parent() {
-                if let Err(e) = std::fs::create_dir_all(parent) {
-                    cleanup(&staged);
-                    return Err(Error::io(parent, e));
-                }
+            if let Some(parent) = dest.parent()
+                && let Err(e) = std::fs::create_dir_all(parent)
+            {
+                cleanup(&staged);
+                return Err(Error::io(parent, e));
             }
             let mut tmp = dest.clone().into_os_string();
             tmp.push(".dsvmpool-tmp");
@@ -209,15 +209,15 @@ fn check(pool: &ValidPool, prov: &Provisioning) -> Result<()> {
                 .into(),
         ));
     }
-    if let Some(ud) = &prov.user_data {
-        if ud.len() > provision::MAX_CUSTOM_DATA {
-            return Err(Error::Render(format!(
-                "the cloud-init user data is {} bytes; Azure accepts at most {} in `customData`: \
-                 let users sign in with Entra ID (identity.entra_id_login) instead of per-user SSH keys",
-                ud.len(),
-                provision::MAX_CUSTOM_DATA
-            )));
-        }
+    if let Some(ud) = &prov.user_data
+        && ud.len() > provision::MAX_CUSTOM_DATA
+    {
+        return Err(Error::Render(format!(
+            "the cloud-init user data is {} bytes; Azure accepts at most {} in `customData`: \
+             let users sign in with Entra ID (identity.entra_id_login) instead of per-user SSH keys",
+            ud.len(),
+            provision::MAX_CUSTOM_DATA
+        )));
     }
     Ok(())
 }
