@@ -82,5 +82,6 @@ echo "cloud-init user data and provisioning scripts OK"
 # The render suites, with every checker required.
 DSVMPOOL_REQUIRE_TOOLS=1 DSVMPOOL_PYTHON="$py" \
   cargo test --locked -q -p dsvmpool --test render_arm_validate --test render_schema_properties \
-  --test render_secrets --test render_reference --test render_determinism --test render_snapshots
+  --test render_secrets --test render_reference --test render_determinism --test render_snapshots \
+  --test render_plan
 cargo test --locked -q -p dsvmpool-cli --test render_cli
