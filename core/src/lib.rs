@@ -25,6 +25,7 @@ pub mod names;
 pub mod pool;
 pub mod pricing;
 pub mod sim;
+pub mod render;
 pub mod spec;
 
 pub use error::{Diagnostic, Error, ErrorKind, Result, Severity, ValidationErrors};
