@@ -7,6 +7,9 @@ Load a pool spec (TOML, YAML or JSON), validate it, see its plan and render it::
     pool = dsvmpool.Pool.load("team.toml")   # or Pool.from_toml(text) / Pool.from_dict(d)
     warnings = pool.validate()               # raises dsvmpool.ValidationError with .errors
     plan = pool.plan()                       # displays as tables in Jupyter
+    art = pool.render()                      # ARM template, parameters, cloud-init; art.write("out/")
+    trace = dsvmpool.Trace.generate(pool=pool, users=25)
+    report = pool.simulate(trace)            # cost, waits, refused sessions; report.to_pandas()
 
 Every failure raises a :class:`DsvmpoolError` subclass that also inherits the matching
 builtin (``ValidationError`` is a ``ValueError``, ``NotFoundError`` a ``LookupError``, …).
@@ -14,9 +17,26 @@ builtin (``ValidationError`` is a ``ValueError``, ``NotFoundError`` a ``LookupEr
 
 from __future__ import annotations
 
-from ._native import Plan, Pool, __version__, json_schema
+from ._native import (
+    Artifacts,
+    Plan,
+    Pool,
+    SimReport,
+    Trace,
+    __version__,
+    comparison_table,
+    json_schema,
+    plot_svg,
+    write_plot,
+)
 from ._types import (
     Addresses,
+    ArtifactFile,
+    DayStats,
+    ResourceNames,
+    SecureParameter,
+    Session,
+    TimelinePoint,
     Cost,
     CostAt,
     Diagnostic,
@@ -40,6 +60,12 @@ from .errors import (
 __all__ = [
     "Pool",
     "Plan",
+    "Artifacts",
+    "Trace",
+    "SimReport",
+    "comparison_table",
+    "plot_svg",
+    "write_plot",
     "Diagnostic",
     "DiagnosticJson",
     "PlannedResource",
@@ -47,6 +73,12 @@ __all__ = [
     "Cost",
     "CostAt",
     "PlanDict",
+    "ArtifactFile",
+    "SecureParameter",
+    "ResourceNames",
+    "Session",
+    "DayStats",
+    "TimelinePoint",
     "json_schema",
     "DsvmpoolError",
     "ValidationError",

@@ -5,7 +5,21 @@ from __future__ import annotations
 
 from typing import List, Literal, Optional, Tuple, TypedDict
 
-__all__ = ["Diagnostic", "DiagnosticJson", "PlannedResource", "Addresses", "CostAt", "Cost", "PlanDict"]
+__all__ = [
+    "ArtifactFile",
+    "SecureParameter",
+    "ResourceNames",
+    "Session",
+    "DayStats",
+    "TimelinePoint",
+    "Diagnostic",
+    "DiagnosticJson",
+    "PlannedResource",
+    "Addresses",
+    "CostAt",
+    "Cost",
+    "PlanDict",
+]
 
 
 class Diagnostic(TypedDict):
@@ -104,3 +118,73 @@ class PlanDict(TypedDict):
     autoscale: List[str]
     cost: Cost
     warnings: List[DiagnosticJson]
+
+
+class ArtifactFile(TypedDict):
+    """One provisioning file of ``Artifacts``."""
+
+    #: Path relative to the output directory, ``/``-separated.
+    path: str
+    #: What the file is for, in one line.
+    description: str
+    #: The content (never a secret).
+    content: str
+
+
+class SecureParameter(TypedDict):
+    """A secure template parameter the deploy command fills from the environment."""
+
+    #: Template parameter name.
+    name: str
+    #: Environment variable that holds the value when deploying.
+    env: str
+
+
+class ResourceNames(TypedDict):
+    """The Azure resource names of a pool."""
+
+    vnet: str
+    subnet: str
+    nsg: str
+    public_ip: str
+    load_balancer: str
+    scale_set: str
+    autoscale: str
+    storage_account: Optional[str]
+    share: Optional[str]
+    deployment: str
+
+
+class Session(TypedDict):
+    """One session of a ``Trace``."""
+
+    user: str
+    #: Unix seconds.
+    start: int
+    #: Seconds.
+    duration: int
+    #: Share of one instance's CPU it keeps busy, 0-1.
+    cpu: float
+
+
+class DayStats(TypedDict):
+    """One day (UTC) of a ``SimReport``."""
+
+    date: str
+    instance_hours: float
+    cost: Optional[float]
+    sessions: int
+    refused: int
+    killed: int
+
+
+class TimelinePoint(TypedDict):
+    """The pool at one moment of a ``SimReport``."""
+
+    #: Unix seconds.
+    time: int
+    instances: int
+    running: int
+    active_sessions: int
+    waiting: int
+    active_users: int

@@ -79,6 +79,20 @@ impl Html {
         self
     }
 
+    /// Preformatted text.
+    pub fn pre(&mut self, text: &str) -> &mut Self {
+        let _ = write!(self.out, "<pre>{}</pre>", escape(text));
+        self
+    }
+
+    /// An SVG image made by the core's plotter (trusted markup, inserted as it is).
+    pub fn raw_svg(&mut self, svg: &str) -> &mut Self {
+        self.out.push_str("<div>");
+        self.out.push_str(svg);
+        self.out.push_str("</div>");
+        self
+    }
+
     /// A bulleted list.
     pub fn list<I: IntoIterator<Item = String>>(&mut self, items: I) -> &mut Self {
         self.out.push_str("<ul>");

@@ -9,7 +9,9 @@ mod error;
 mod html;
 mod lifecycle;
 mod pool;
+mod render;
 mod runtime;
+mod sim;
 mod spec;
 
 use pyo3::prelude::*;
@@ -20,6 +22,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", dsvmpool::VERSION)?;
     m.add_class::<pool::PyPool>()?;
     m.add_class::<lifecycle::PyPlan>()?;
+    m.add_class::<render::PyArtifacts>()?;
+    m.add_class::<sim::PyTrace>()?;
+    m.add_class::<sim::PySimReport>()?;
     m.add_function(wrap_pyfunction!(spec::json_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(sim::comparison_table, m)?)?;
+    m.add_function(wrap_pyfunction!(sim::plot_svg, m)?)?;
+    m.add_function(wrap_pyfunction!(sim::write_plot, m)?)?;
     Ok(())
 }

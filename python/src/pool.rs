@@ -3,10 +3,12 @@
 use crate::error::IntoPyResult;
 use crate::html::Html;
 use crate::lifecycle::PyPlan;
+use crate::render::{self, PyArtifacts};
+use crate::sim::{self, PySimReport, PyTrace};
 use crate::spec::{diagnostics_to_py, format_from_name};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
+use pyo3::types::{PyDict, PyList, PyString};
 use std::path::PathBuf;
 
 /// A parsed (not yet validated) pool spec, with where it came from.
@@ -112,6 +114,78 @@ impl PyPool {
     fn plan(&self, py: Python<'_>) -> PyResult<PyPlan> {
         let valid = self.valid(py)?;
         Ok(PyPlan::new(py.detach(|| dsvmpool::lifecycle::plan(&valid))))
+    }
+
+    /// Render the deployment artifacts: ARM template, parameters file, provisioning files.
+    /// Validates first. ``generator_metadata`` puts dsvmpool's name and version into the
+    /// template; ``force_update_tag`` makes the instances run their extensions again.
+    #[pyo3(signature = (*, generator_metadata = true, force_update_tag = None))]
+    fn render(
+        &self,
+        py: Python<'_>,
+        generator_metadata: bool,
+        force_update_tag: Option<String>,
+    ) -> PyResult<PyArtifacts> {
+        let valid = self.valid(py)?;
+        render::render(py, &valid, generator_metadata, force_update_tag)
+    }
+
+    /// What the autoscale settings will do that was probably not intended (flapping, scale
+    /// from zero, profile windows, budget): the validation warnings, then the findings, as
+    /// ``Diagnostic`` dicts. ``boot_time`` (seconds) defaults to 300 (600 for Windows).
+    #[pyo3(signature = (*, boot_time = None))]
+    fn lint<'py>(&self, py: Python<'py>, boot_time: Option<i64>) -> PyResult<Bound<'py, PyList>> {
+        let valid = self.valid(py)?;
+        let opts = dsvmpool::autoscale::LintOptions { boot_time };
+        let findings = py.detach(|| dsvmpool::autoscale::lint(&valid, &opts));
+        diagnostics_to_py(py, &findings)
+    }
+
+    /// Simulate a scaling policy on a session trace: ``"spec"`` (this pool's autoscale, the
+    /// default), ``"fixed"`` (always ``capacity.max``), ``"cpu"`` (plain CPU rules) or
+    /// ``"sessions"``. Keyword options, durations in seconds: ``eval_interval`` (60),
+    /// ``boot_time`` (300), ``deallocate_time`` (60), ``patience`` (900), ``protect_busy``
+    /// (False), ``idle_cpu`` (0.02), ``timeline_step`` (3600), ``start``/``end`` (Unix seconds),
+    /// ``session_target`` (4), ``fixed_instances``.
+    #[pyo3(signature = (trace, policy = "spec", **options))]
+    fn simulate(
+        &self,
+        py: Python<'_>,
+        trace: PyRef<'_, PyTrace>,
+        policy: &str,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PySimReport> {
+        let valid = self.valid(py)?;
+        let policy = sim::policy(policy)?;
+        let opts = sim::sim_options(options)?;
+        let trace = &trace.inner;
+        let report = py.detach(|| dsvmpool::sim::simulate_policy(&valid, policy, trace, &opts));
+        Ok(PySimReport::new(report))
+    }
+
+    /// Simulate several policies on the same trace (all four when ``policies`` is ``None``:
+    /// fixed, cpu, spec, sessions); the options are ``simulate``'s. Compare the reports with
+    /// ``dsvmpool.comparison_table(reports)``.
+    #[pyo3(signature = (trace, policies = None, **options))]
+    fn compare(
+        &self,
+        py: Python<'_>,
+        trace: PyRef<'_, PyTrace>,
+        policies: Option<Vec<String>>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Vec<PySimReport>> {
+        let valid = self.valid(py)?;
+        let policies = match policies {
+            Some(names) => names
+                .iter()
+                .map(|n| sim::policy(n))
+                .collect::<PyResult<Vec<_>>>()?,
+            None => dsvmpool::sim::Policy::ALL.to_vec(),
+        };
+        let opts = sim::sim_options(options)?;
+        let trace = &trace.inner;
+        let reports = py.detach(|| dsvmpool::sim::compare(&valid, &policies, trace, &opts));
+        Ok(reports.into_iter().map(PySimReport::new).collect())
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -21,11 +21,13 @@ def cli_binary() -> Optional[Path]:
     env = os.environ.get("DSVMPOOL_CLI")
     if env:
         return Path(env)
-    for candidate in sorted(REPO.glob("target/**/debug/dsvmpool")) + sorted(
-        REPO.glob("target/**/release/dsvmpool")
-    ):
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
+    built = [
+        p
+        for p in list(REPO.glob("target/*/dsvmpool")) + list(REPO.glob("target/*/*/dsvmpool"))
+        if p.is_file() and os.access(p, os.X_OK)
+    ]
+    if built:
+        return max(built, key=lambda p: p.stat().st_mtime)  # the most recent build
     found = shutil.which("dsvmpool")
     return Path(found) if found else None
 

@@ -39,17 +39,21 @@ def docstring_lines(doc: str, indent: str) -> List[str]:
     return [f'{indent}"""{body[0]}', *rest, f'{indent}"""']
 
 
-def edits(tree: ast.Module, module: object) -> List[Tuple[int, int, List[str], str]]:
-    """(first line, last line, replacement lines, name) for each def whose docstring differs."""
-    out: List[Tuple[int, int, List[str], str]] = []
+Edit = Tuple[str, int, int, List[str], str]  # (kind, first line, last line, new lines, name)
+
+
+def edits(tree: ast.Module, module: object) -> List[Edit]:
+    """What to change for each def whose docstring differs from the runtime's."""
+    out: List[Edit] = []
 
     def visit(node: Def, path: List[str], indent: str) -> None:
         qual = path + [node.name]
+        name = ".".join(qual)
         want = runtime_doc(module, qual)
         have = ast.get_docstring(node, clean=True)
+        inner = indent + "    "
         if want != have:
             first = node.body[0]
-            inner = indent + "    "
             has_doc = (
                 isinstance(first, ast.Expr)
                 and isinstance(first.value, ast.Constant)
@@ -57,16 +61,22 @@ def edits(tree: ast.Module, module: object) -> List[Tuple[int, int, List[str], s
             )
             if has_doc:
                 end = first.end_lineno or first.lineno
-                rest_is_doc_only = len(node.body) == 1
-                lines = docstring_lines(want, inner) if want else ([f"{inner}..."] if rest_is_doc_only else [])
-                out.append((first.lineno, end, lines, ".".join(qual)))
+                lines = docstring_lines(want, inner) if want else []
+                if not want and len(node.body) == 1:
+                    lines = [f"{inner}..."]
+                out.append(("replace", first.lineno, end, lines, name))
+            elif want and isinstance(first, ast.Expr) and first.lineno == node.body[-1].lineno:
+                # `def f(...) -> T: ...`: split the line and put the docstring in the body
+                out.append(("split", first.lineno, first.lineno, docstring_lines(want, inner), name))
             elif want:
-                # `def f(...) -> T: ...` on one line: split it and put the docstring in the body
-                out.append((-first.lineno, first.lineno, docstring_lines(want, inner), ".".join(qual)))
+                # a class whose body starts with members: insert the docstring before them
+                decorators = getattr(first, "decorator_list", [])
+                at = min([first.lineno] + [d.lineno for d in decorators])
+                out.append(("insert", at, at, docstring_lines(want, inner) + [""], name))
         if isinstance(node, ast.ClassDef):
             for child in node.body:
                 if isinstance(child, (ast.FunctionDef, ast.ClassDef)):
-                    visit(child, qual, indent + "    ")
+                    visit(child, qual, inner)
 
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
@@ -74,14 +84,15 @@ def edits(tree: ast.Module, module: object) -> List[Tuple[int, int, List[str], s
     return out
 
 
-def apply(text: str, changes: List[Tuple[int, int, List[str], str]]) -> str:
+def apply(text: str, changes: List[Edit]) -> str:
     lines = text.split("\n")
-    for start, end, new, _ in sorted(changes, key=lambda c: -abs(c[0])):
-        if start < 0:  # one-line def ending in `: ...`
-            i = -start - 1
-            head = lines[i]
-            assert head.rstrip().endswith(": ..."), head
-            lines[i : i + 1] = [head.rstrip()[: -len(" ...")]] + new
+    for kind, start, end, new, _ in sorted(changes, key=lambda c: -c[1]):
+        if kind == "split":
+            head = lines[start - 1].rstrip()
+            assert head.endswith(": ..."), head
+            lines[start - 1 : start] = [head[: -len(" ...")]] + new
+        elif kind == "insert":
+            lines[start - 1 : start - 1] = new
         else:
             lines[start - 1 : end] = new
     return "\n".join(lines)
@@ -97,8 +108,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     text = STUB.read_text(encoding="utf-8")
     tree = ast.parse(text)
     changes = edits(tree, module)
-    if ast.get_docstring(tree, clean=True) != runtime_doc(importlib.import_module("dsvmpool"), ["_native"]):
-        changes.append((0, 0, [], "the module"))
+    module_doc = runtime_doc(importlib.import_module("dsvmpool"), ["_native"])
+    if ast.get_docstring(tree, clean=True) != module_doc:
+        lines = docstring_lines(module_doc, "") if module_doc else []
+        if ast.get_docstring(tree) is not None:
+            first = tree.body[0]
+            changes.append(("replace", first.lineno, first.end_lineno or first.lineno, lines, "the module"))
+        else:
+            changes.append(("insert", 1, 1, lines + [""], "the module"))
     if args.check:
         for *_, name in changes:
             print(f"{STUB.name}: docstring of {name} differs from the native module's", file=sys.stderr)
