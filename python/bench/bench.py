@@ -1,5 +1,6 @@
 """Benchmark of the Python binding: `import dsvmpool` time, and the same work from Python and
-from Rust (load + validate, parse + validate + plan of examples/team.toml).
+from Rust (load + validate, load + validate + render, parse + validate + plan of
+examples/team.toml).
 
     python python/bench/bench.py            # needs dsvmpool installed (a release build) and cargo
     python python/bench/bench.py --no-rust  # Python side only
@@ -72,6 +73,7 @@ def python_side() -> Dict[str, float]:
     text = TEAM.read_text(encoding="utf-8")
     return {
         "load+validate team.toml": per_call(lambda: dsvmpool.Pool.load(TEAM).validate()),
+        "load+validate+render team.toml": per_call(lambda: dsvmpool.Pool.load(TEAM).render()),
         "from_toml+validate+plan team.toml": per_call(lambda: dsvmpool.Pool.from_toml(text).plan()),
     }
 

@@ -12,6 +12,14 @@ fn bench(c: &mut Criterion) {
     c.bench_function("load+validate team.toml", |b| {
         b.iter(|| Pool::load(black_box(&team)).and_then(|p| p.validate()))
     });
+    let opts = dsvmpool::render::RenderOptions::default();
+    c.bench_function("load+validate+render team.toml", |b| {
+        b.iter(|| {
+            Pool::load(black_box(&team))
+                .and_then(|p| p.validate())
+                .and_then(|v| dsvmpool::render::render(&v, &opts))
+        })
+    });
     c.bench_function("from_toml+validate+plan team.toml", |b| {
         b.iter(|| {
             Pool::from_toml(black_box(&text))

@@ -41,5 +41,9 @@ def test_notebook_runs_and_displays_tables(tmp_path: Path, monkeypatch: pytest.M
     html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert any('class="dsvmpool-pool"' in h for h in html), "the pool displays as a table"
     assert any('class="dsvmpool-plan"' in h for h in html), "the plan displays as tables"
+    assert any('class="dsvmpool-artifacts"' in h for h in html), "the artifacts display as a table"
+    assert any('class="dsvmpool-simreport"' in h and "<svg" in h for h in html), "the report plots"
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "users[1].uid" in text and "duplicate-uid" in text
+    assert "azuredeploy.json" in text and "#cloud-config" in text
+    assert "fixed" in text and "sessions" in text  # the comparison table

@@ -32,7 +32,7 @@ step "venv + tools"
 "$PY" -m venv "$VENV"
 "$VENV/bin/pip" install -q --upgrade pip
 "$VENV/bin/pip" install -q "maturin>=1.16,<2" "pytest>=8,<10" "mypy>=1.15" \
-  "nbclient>=0.10,<1" "nbformat>=5.10,<6" "ipykernel>=6.29"
+  "nbclient>=0.10,<1" "nbformat>=5.10,<6" "ipykernel>=6.29" "pandas>=2"
 export PYO3_PYTHON="$VENV/bin/python"
 PYLIBDIR=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 
