@@ -469,7 +469,7 @@ fn defect_11_autoscale_down_to_zero() {
     assert_eq!(off["recurrence"]["frequency"], "Week");
     let work = profiles
         .iter()
-        .find(|p| p["name"] == "working-hours")
+        .find(|p| p["name"] == "work-hours")
         .unwrap();
     assert_eq!(
         work["recurrence"]["schedule"]["hours"],
