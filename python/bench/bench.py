@@ -12,6 +12,7 @@ binding adds (argument conversion, building Python objects, error mapping).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -20,13 +21,10 @@ import sys
 import time
 import timeit
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[2]
 TEAM = ROOT / "examples" / "team.toml"
-
-UNITS = {"ns": 1e-9, "µs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-
 
 def fmt(seconds: float) -> str:
     if seconds < 1e-3:
@@ -58,16 +56,16 @@ def import_time(python: str, runs: int) -> Dict[str, float]:
     }
 
 
-def per_call(fn: Callable[[], object], target: float = 0.2) -> float:
-    """Median of 15 repeats of the per-call time, each repeat lasting about `target` seconds
-    (a median, like criterion's estimate on the Rust side)."""
+def per_call(fn: Callable[[], object]) -> Tuple[float, float]:
+    """(min, median) per call of 15 repeats of a `timeit.autorange` loop (≥ 0.2 s each);
+    `benches/same_work.rs --timeit` measures the Rust side the same way."""
     timer = timeit.Timer(fn)
     number, _ = timer.autorange()
-    number = max(1, int(number * target / 0.2))
-    return statistics.median(timer.repeat(repeat=15, number=number)) / number
+    runs = sorted(t / number for t in timer.repeat(repeat=15, number=number))
+    return runs[0], statistics.median(runs)
 
 
-def python_side() -> Dict[str, float]:
+def python_side() -> Dict[str, Tuple[float, float]]:
     import dsvmpool
 
     text = TEAM.read_text(encoding="utf-8")
@@ -78,14 +76,14 @@ def python_side() -> Dict[str, float]:
     }
 
 
-def rust_side() -> Dict[str, float]:
-    cmd = ["cargo", "bench", "--locked", "-p", "dsvmpool-python", "--bench", "same_work"]
+def rust_side() -> Dict[str, Tuple[float, float]]:
+    cmd = ["cargo", "bench", "--locked", "-q", "-p", "dsvmpool-python", "--bench", "same_work", "--", "--timeit"]
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    found: Dict[str, float] = {}
-    # criterion: `<name>  time:   [low unit mid unit high unit]`
-    pattern = re.compile(r"^(\S.*?)\s+time:\s+\[\S+ \S+ (\S+) (\S+) \S+ \S+\]", re.M)
-    for m in pattern.finditer(out):
-        found[m.group(1).strip()] = float(m.group(2)) * UNITS[m.group(3)]
+    found: Dict[str, Tuple[float, float]] = {}
+    for line in out.splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            found[row["name"]] = (float(row["min"]), float(row["median"]))
     return found
 
 
@@ -93,6 +91,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--no-rust", action="store_true", help="skip the Rust side (cargo bench)")
     ap.add_argument("--import-runs", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=3, help="alternating Python/Rust rounds")
     args = ap.parse_args(argv)
 
     imp = import_time(sys.executable, args.import_runs)
@@ -103,16 +102,26 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"(python -c 'import dsvmpool' {fmt(imp['with_import']).strip()} − python -c pass "
         f"{fmt(imp['interpreter']).strip()}; -X importtime cumulative {fmt(imp['importtime_cumulative']).strip()})"
     )
-    py = python_side()
-    rust = {} if args.no_rust else rust_side()
+    # Alternate the sides and keep each one's best round: other load on the machine only
+    # ever makes a round slower.
+    py: Dict[str, Tuple[float, float]] = {}
+    rust: Dict[str, Tuple[float, float]] = {}
+    for _ in range(args.rounds):
+        for name, t in python_side().items():
+            py[name] = min(py.get(name, t), t)
+        if not args.no_rust:
+            for name, t in rust_side().items():
+                rust[name] = min(rust.get(name, t), t)
     print()
-    print(f"{'work (per call)':<36} {'Python':>11} {'Rust':>11}  binding adds")
-    for name, t in py.items():
-        r = rust.get(name)
-        if r is None:
-            print(f"{name:<36} {fmt(t)} {'-':>11}")
-        else:
-            print(f"{name:<36} {fmt(t)} {fmt(r)}  {fmt(t - r).strip()} ({(t - r) / r * 100:+.0f} %)")
+    print(f"{'work (per call; min / median)':<36} {'Python':>23} {'Rust':>23}  binding adds (min)")
+    for name, (pmin, pmed) in py.items():
+        both = f"{fmt(pmin)} / {fmt(pmed).strip()}"
+        if name not in rust:
+            print(f"{name:<36} {both:>23}")
+            continue
+        rmin, rmed = rust[name]
+        extra = f"{fmt(pmin - rmin).strip()} ({(pmin - rmin) / rmin * 100:+.0f} %)"
+        print(f"{name:<36} {both:>23} {f'{fmt(rmin)} / {fmt(rmed).strip()}':>23}  {extra}")
     return 0
 
 

@@ -29,21 +29,6 @@ from ._native import (
     plot_svg,
     write_plot,
 )
-from ._types import (
-    Addresses,
-    ArtifactFile,
-    DayStats,
-    ResourceNames,
-    SecureParameter,
-    Session,
-    TimelinePoint,
-    Cost,
-    CostAt,
-    Diagnostic,
-    DiagnosticJson,
-    PlanDict,
-    PlannedResource,
-)
 from .errors import (
     AuthError,
     AzureError,
@@ -56,6 +41,50 @@ from .errors import (
     ThrottledError,
     ValidationError,
 )
+
+# The TypedDicts of `_types` are for annotations: import them (and `typing`) only when asked.
+_TYPES = (
+    "Addresses",
+    "ArtifactFile",
+    "Cost",
+    "CostAt",
+    "DayStats",
+    "Diagnostic",
+    "DiagnosticJson",
+    "PlanDict",
+    "PlannedResource",
+    "ResourceNames",
+    "SecureParameter",
+    "Session",
+    "TimelinePoint",
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._types import (
+        Addresses,
+        ArtifactFile,
+        Cost,
+        CostAt,
+        DayStats,
+        Diagnostic,
+        DiagnosticJson,
+        PlanDict,
+        PlannedResource,
+        ResourceNames,
+        SecureParameter,
+        Session,
+        TimelinePoint,
+    )
+
+
+def __getattr__(name: str) -> object:
+    if name in _TYPES:
+        from . import _types
+
+        return getattr(_types, name)
+    raise AttributeError(f"module 'dsvmpool' has no attribute {name!r}")
+
 
 __all__ = [
     "Pool",

@@ -13,9 +13,12 @@ processes with every attribute).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, List, Mapping, Optional
+# Importing `typing` costs more than the rest of `import dsvmpool`: only type checkers need it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, List, Mapping, Optional
 
-from ._types import Diagnostic
+    from ._types import Diagnostic
 
 __all__ = [
     "DsvmpoolError",

@@ -50,3 +50,16 @@ def test_help_is_useful() -> None:
     for verb in ("load", "from_toml", "from_dict", "validate", "plan"):
         assert verb in text
     assert "ValidationError" in text
+
+
+def test_import_does_not_load_typing() -> None:
+    """`typing` costs more than the rest of `import dsvmpool`; the TypedDicts load on demand."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; before = 'typing' in sys.modules; import dsvmpool; "
+        "print(before or 'typing' not in sys.modules); print(dsvmpool.Diagnostic.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "Diagnostic"]
