@@ -17,7 +17,9 @@ pub mod ops;
 pub mod plan;
 pub mod plan_live;
 
-pub use apply::{DeployOptions, DeployOutcome, PoolOutputs, ResourceProgress, deploy};
+pub use apply::{
+    DeployAction, DeployOptions, DeployOutcome, PoolOutputs, ResourceProgress, deploy,
+};
 pub use connect::{ConnectOptions, connect};
 pub use ops::{
     DestroyOutcome, DestroyPlan, InstanceStatus, PoolStatus, ScaleOutcome, StartOutcome,
