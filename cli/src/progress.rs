@@ -205,5 +205,10 @@ impl Renderer {
             }
         }
         self.status.clear();
+        // The resource lines stay on screen; end the last one before the result is printed.
+        if self.live.is_some() && !self.bars.is_empty() {
+            self.bars.clear();
+            let _ = writeln!(std::io::stderr().lock());
+        }
     }
 }
