@@ -98,6 +98,7 @@ fn usage(verb: &str, message: String) -> Fail {
             message,
         },
         file: None,
+        quiet: false,
     }
 }
 
@@ -214,6 +215,7 @@ pub fn run(out: Output, verb: Verb, arg: &SpecArg, conn: &ConnArgs) -> Result<()
             code: 130,
             error: Error::Internal("interrupted".into()),
             file: None,
+            quiet: true,
         })
     };
     let file = arg.file.display().to_string();

@@ -131,8 +131,8 @@ fn run_once(time_scale: f64, progress: bool) -> Run {
     let retry_after = latency().retry_after_secs;
     // The deployment's own duration in the double (from its PUT to its end), which the critical
     // path bounds from below.
-    let duration_sim = timeline["finished_secs"].as_f64().unwrap()
-        - timeline["created_secs"].as_f64().unwrap();
+    let duration_sim =
+        timeline["finished_secs"].as_f64().unwrap() - timeline["created_secs"].as_f64().unwrap();
     assert!(duration_sim + 1e-6 >= critical_sim, "{timeline}");
     let polls_min = (duration_sim / retry_after).ceil() as usize;
     // With live progress, the deployment's operations are listed once per poll and once at the
