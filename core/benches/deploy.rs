@@ -169,6 +169,12 @@ fn main() {
     let time_scale: f64 = arg("--time-scale")
         .and_then(|s| s.parse().ok())
         .unwrap_or(if quick { 0.002 } else { 0.02 });
+    if quick {
+        println!(
+            "quick smoke run (simulated time too fast for the goals to mean anything); \
+             measure with `cargo bench -p dsvmpool --bench deploy`"
+        );
+    }
     let mut report = Vec::new();
     for progress in [false, true] {
         let mut rs = Vec::new();
