@@ -10,6 +10,7 @@ mod pool;
 mod spec;
 
 pub use pool::{Pool, SpecFormat};
+pub use spec::json_schema;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
