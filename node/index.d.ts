@@ -54,7 +54,7 @@ export interface PoolSpecInput {
 }
 
 /** A parsed pool spec, defaults filled in (see `jsonSchema()` for every field). */
-export interface PoolSpec extends PoolSpecInput {}
+export type PoolSpec = PoolSpecInput
 
 /** One resource of a plan. */
 export interface PlannedResource {
