@@ -180,7 +180,7 @@ fn assert_all_passed(out: &str, suite: &str) {
 
 /// A valid spec for test_api.
 fn spec() -> PathBuf {
-    repo_dir().join("cli/src/starters/smb.toml")
+    repo_dir().join("examples/team.toml")
 }
 
 /// The manifest test_fixtures reads, written from the shared golden fixtures.

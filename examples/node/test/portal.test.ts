@@ -10,14 +10,15 @@ import type { Server } from 'node:http'
 import type { Diagnostic, Plan } from 'dsvmpool'
 import { createPortal } from '../src/portal.js'
 
-const pools = fileURLToPath(new URL('../../pools', import.meta.url))
+// examples/, from examples/node/dist/test/
+const examples = fileURLToPath(new URL('../../..', import.meta.url))
 let server: Server
 let base = ''
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dsvmpool-portal-'))
-  copyFileSync(join(pools, 'team.toml'), join(dir, 'team.toml'))
-  const broken = readFileSync(join(pools, 'team.toml'), 'utf8')
+  copyFileSync(join(examples, 'team.toml'), join(dir, 'team.toml'))
+  const broken = readFileSync(join(examples, 'team.toml'), 'utf8')
     .replace('name = "team"', 'name = "Broken_Pool"')
     .replace('uid = 2002', 'uid = 2001')
   writeFileSync(join(dir, 'broken.toml'), broken)
@@ -40,9 +41,9 @@ test("returns a pool's plan as JSON", async () => {
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
   const plan = (await res.json()) as Plan
   assert.equal(plan.pool, 'team')
-  assert.deepEqual(plan.capacity, [0, 1, 10])
+  assert.deepEqual(plan.capacity, [0, 2, 12])
   assert.ok(plan.resources.some((r) => r.type === 'Microsoft.Compute/virtualMachineScaleSets'))
-  assert.equal(plan.cost.at_max?.instances, 10)
+  assert.equal(plan.cost.at_max?.instances, 12)
 })
 
 test('an invalid pool gives 422 with every error path', async () => {
