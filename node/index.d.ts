@@ -68,9 +68,9 @@ export interface PlannedResource {
 /** How users reach the pool. */
 export interface Addresses {
   fqdn: string
-  jupyterhub_url?: string
+  jupyterhubUrl?: string
   ssh?: string
-  instance_ssh_ports?: string
+  instanceSshPorts?: string
   workspace: string
   notebooks: string
 }
@@ -85,21 +85,24 @@ export interface CostAt {
 /** Compute cost estimate. */
 export interface Cost {
   size: string
-  instance_hourly: number | null
+  instanceHourly: number | null
   currency: string
-  price_region: string
-  price_date: string
+  priceRegion: string
+  priceDate: string
   estimated: boolean
-  at_min: CostAt | null
-  at_max: CostAt | null
-  scheduled_floor_monthly: number | null
+  atMin: CostAt | null
+  atMax: CostAt | null
+  scheduledFloorMonthly: number | null
 }
 
-/** The plan of a pool: a plain, JSON-serialisable object (same shape as `dsvmpool plan -o json`). */
+/**
+ * The plan of a pool: a plain, JSON-serialisable object (`dsvmpool plan --output json` with
+ * camelCase keys).
+ */
 export interface Plan {
   pool: string
   location: string
-  resource_group: string
+  resourceGroup: string
   image: string
   /** Capacity `[min, initial, max]`. */
   capacity: [number, number, number]
@@ -141,7 +144,10 @@ export declare class Pool {
   static fromJson(spec: PoolSpecInput | string): Pool
   /** The file the spec was loaded from, if any. */
   get source(): string | null
-  /** The parsed spec as a plain object (defaults filled in, nothing resolved yet). */
+  /**
+   * The parsed spec as a plain object, with the spec's own (snake_case) keys: defaults
+   * filled in, nothing resolved yet. `Pool.fromJson(pool.spec())` gives the same pool.
+   */
   spec(): PoolSpec
   /**
    * Validate: returns the warnings, or throws a `DsvmpoolError` with code `VALIDATION`
@@ -149,7 +155,8 @@ export declare class Pool {
    */
   validate(): Diagnostic[]
   /**
-   * The offline plan: resources, addresses, autoscale in words, cost at min and max.
+   * The offline plan: resources, addresses, autoscale in words, cost at min and max; a plain
+   * JSON-serialisable object (the CLI's `plan --output json` with camelCase keys).
    * Throws `VALIDATION` when the spec is invalid.
    */
   plan(): Plan

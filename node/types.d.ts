@@ -68,9 +68,9 @@ export interface PlannedResource {
 /** How users reach the pool. */
 export interface Addresses {
   fqdn: string
-  jupyterhub_url?: string
+  jupyterhubUrl?: string
   ssh?: string
-  instance_ssh_ports?: string
+  instanceSshPorts?: string
   workspace: string
   notebooks: string
 }
@@ -85,21 +85,24 @@ export interface CostAt {
 /** Compute cost estimate. */
 export interface Cost {
   size: string
-  instance_hourly: number | null
+  instanceHourly: number | null
   currency: string
-  price_region: string
-  price_date: string
+  priceRegion: string
+  priceDate: string
   estimated: boolean
-  at_min: CostAt | null
-  at_max: CostAt | null
-  scheduled_floor_monthly: number | null
+  atMin: CostAt | null
+  atMax: CostAt | null
+  scheduledFloorMonthly: number | null
 }
 
-/** The plan of a pool: a plain, JSON-serialisable object (same shape as `dsvmpool plan -o json`). */
+/**
+ * The plan of a pool: a plain, JSON-serialisable object (`dsvmpool plan --output json` with
+ * camelCase keys).
+ */
 export interface Plan {
   pool: string
   location: string
-  resource_group: string
+  resourceGroup: string
   image: string
   /** Capacity `[min, initial, max]`. */
   capacity: [number, number, number]

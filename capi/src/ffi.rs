@@ -110,3 +110,52 @@ pub fn write_into(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    #[test]
+    fn a_panic_becomes_dsvmpool_result_panic_with_an_error() {
+        let mut err: *mut dsvmpool_error = std::ptr::null_mut();
+        let r = boundary(&mut err, || panic!("boom {}", 42));
+        assert_eq!(r, dsvmpool_result::Panic);
+        assert!(!err.is_null());
+        unsafe {
+            let msg = CStr::from_ptr(crate::error::dsvmpool_error_message(err));
+            assert!(msg.to_str().unwrap().contains("boom 42"), "{msg:?}");
+            let code = CStr::from_ptr(crate::error::dsvmpool_error_code(err));
+            assert_eq!(code, c"PANIC");
+            crate::error::dsvmpool_error_free(err);
+        }
+        assert_eq!(
+            boundary(std::ptr::null_mut(), || panic!("no error_out")),
+            dsvmpool_result::Panic
+        );
+        assert_eq!(boundary_or(7, || panic!("fallback")), 7);
+    }
+
+    #[test]
+    fn a_core_error_keeps_its_kind() {
+        let mut err: *mut dsvmpool_error = std::ptr::null_mut();
+        let r = boundary(&mut err, || {
+            Err(dsvmpool::Error::Auth("token expired".into()).into())
+        });
+        assert_eq!(r, dsvmpool_result::Auth);
+        unsafe {
+            assert_eq!(
+                crate::error::dsvmpool_error_result(err),
+                dsvmpool_result::Auth
+            );
+            let details = CStr::from_ptr(crate::error::dsvmpool_error_details(err));
+            assert_eq!(details.to_str().unwrap(), r#"{"message":"token expired"}"#);
+            crate::error::dsvmpool_error_free(err);
+        }
+    }
+
+    #[test]
+    fn c_string_escapes_interior_nul() {
+        assert_eq!(c_string("a\0b".into()).as_bytes(), b"a\\0b");
+    }
+}

@@ -20,7 +20,7 @@ test('npm pack installs into an empty folder and imports both ways', (t) => {
     execFileSync(npm, ['pack', '--json', '--pack-destination', work, ...quiet], { cwd: pkgDir, encoding: 'utf8' }),
   )[0]
   const files = packed.files.map((f) => f.path).sort()
-  assert.deepEqual(files, ['dsvmpool.linux-x64-gnu.node', 'index.d.ts', 'index.js', 'index.mjs', 'package.json'])
+  assert.deepEqual(files, ['README.md', 'dsvmpool.linux-x64-gnu.node', 'index.d.ts', 'index.js', 'index.mjs', 'package.json'])
 
   const app = join(work, 'app')
   execFileSync('mkdir', ['-p', app])

@@ -58,7 +58,9 @@ test('the plan is a plain JSON-serialisable object', () => {
   assert.equal(Object.getPrototypeOf(plan), Object.prototype)
   assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan)
   assert.deepEqual(plan.capacity, [0, 1, 10])
-  assert.equal(plan.cost.at_max.instances, 10)
+  assert.equal(plan.cost.atMax.instances, 10)
+  assert.equal(plan.resourceGroup, 'rg-team-pool')
+  assert.match(plan.addresses.jupyterhubUrl, /^https:\/\//)
   assert.equal(plan.resources.find((r) => r.type === 'Microsoft.Compute/virtualMachineScaleSets').name, 'team-vmss')
 })
 
@@ -166,7 +168,7 @@ test('index.d.ts declares exactly the keys of a real plan', () => {
     assertShape(dts, 'Plan', plan)
     assertShape(dts, 'Addresses', plan.addresses)
     assertShape(dts, 'Cost', plan.cost)
-    if (plan.cost.at_max) assertShape(dts, 'CostAt', plan.cost.at_max)
+    if (plan.cost.atMax) assertShape(dts, 'CostAt', plan.cost.atMax)
     for (const r of plan.resources) assertShape(dts, 'PlannedResource', r)
   }
   const e = thrown(() => Pool.fromToml(smbText.replace('name = "team"', 'name = "Team!"')).validate())

@@ -6,6 +6,7 @@
 #![deny(clippy::all)]
 
 mod error;
+mod json;
 mod pool;
 mod spec;
 

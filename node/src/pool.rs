@@ -1,6 +1,7 @@
 //! `Pool`: the JavaScript face of [`dsvmpool::Pool`].
 
 use crate::error::call;
+use crate::json::{to_camel_value, to_value};
 use dsvmpool::Format;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -83,13 +84,11 @@ impl Pool {
         self.inner.source().map(|p| p.display().to_string())
     }
 
-    /// The parsed spec as a plain object (defaults filled in, nothing resolved yet).
+    /// The parsed spec as a plain object, with the spec's own (snake_case) keys: defaults
+    /// filled in, nothing resolved yet. `Pool.fromJson(pool.spec())` gives the same pool.
     #[napi(catch_unwind, ts_return_type = "PoolSpec")]
     pub fn spec(&self, env: Env) -> Result<serde_json::Value> {
-        call(&env, || {
-            serde_json::to_value(self.inner.spec())
-                .map_err(|e| dsvmpool::Error::Internal(format!("spec to JSON: {e}")))
-        })
+        call(&env, || to_value(self.inner.spec()))
     }
 
     /// Validate: returns the warnings, or throws a `DsvmpoolError` with code `VALIDATION`
@@ -98,17 +97,18 @@ impl Pool {
     pub fn validate(&self, env: Env) -> Result<serde_json::Value> {
         call(&env, || {
             let valid = self.inner.validate()?;
-            to_json(valid.warnings())
+            to_value(valid.warnings())
         })
     }
 
-    /// The offline plan: resources, addresses, autoscale in words, cost at min and max.
+    /// The offline plan: resources, addresses, autoscale in words, cost at min and max; a plain
+    /// JSON-serialisable object (the CLI's `plan --output json` with camelCase keys).
     /// Throws `VALIDATION` when the spec is invalid.
     #[napi(catch_unwind, ts_return_type = "Plan")]
     pub fn plan(&self, env: Env) -> Result<serde_json::Value> {
         call(&env, || {
             let valid = self.inner.validate()?;
-            to_json(&dsvmpool::lifecycle::plan(&valid))
+            to_camel_value(&dsvmpool::lifecycle::plan(&valid))
         })
     }
 
@@ -126,9 +126,4 @@ impl Pool {
     fn wrap(inner: dsvmpool::Pool) -> Pool {
         Pool { inner }
     }
-}
-
-/// Serialize a core value for JavaScript.
-pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> dsvmpool::Result<serde_json::Value> {
-    serde_json::to_value(v).map_err(|e| dsvmpool::Error::Internal(format!("to JSON: {e}")))
 }
