@@ -43,7 +43,7 @@ test("returns a pool's plan as JSON", async () => {
   assert.equal(plan.pool, 'team')
   assert.deepEqual(plan.capacity, [0, 2, 12])
   assert.ok(plan.resources.some((r) => r.type === 'Microsoft.Compute/virtualMachineScaleSets'))
-  assert.equal(plan.cost.at_max?.instances, 12)
+  assert.equal(plan.cost.atMax?.instances, 12)
 })
 
 test('an invalid pool gives 422 with every error path', async () => {
