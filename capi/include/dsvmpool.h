@@ -370,6 +370,30 @@ dsvmpool_result dsvmpool_pool_plan_into(const dsvmpool_pool *pool,
                                         dsvmpool_error **error_out);
 
 /*
+ The plan as the human-readable text `dsvmpool plan` prints. On success `*text_out` gets a
+ string to free with `dsvmpool_string_free`. An invalid spec gives
+ `DSVMPOOL_RESULT_VALIDATION`.
+
+ # Safety
+ `pool` must be NULL or a live pool; `text_out` and `error_out` NULL or writable.
+ */
+dsvmpool_result dsvmpool_pool_plan_text(const dsvmpool_pool *pool,
+                                        char **text_out,
+                                        dsvmpool_error **error_out);
+
+/*
+ The parsed spec as a JSON object (defaults filled in, nothing resolved yet);
+ `dsvmpool_pool_from_json` of it gives the same pool. On success `*json_out` gets a string
+ to free with `dsvmpool_string_free`.
+
+ # Safety
+ `pool` must be NULL or a live pool; `json_out` and `error_out` NULL or writable.
+ */
+dsvmpool_result dsvmpool_pool_spec(const dsvmpool_pool *pool,
+                                   char **json_out,
+                                   dsvmpool_error **error_out);
+
+/*
  The JSON Schema of the pool spec (draft 2020-12) as pretty JSON text. On success
  `*json_out` gets a string to free with `dsvmpool_string_free`.
 

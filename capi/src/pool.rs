@@ -196,6 +196,47 @@ pub unsafe extern "C" fn dsvmpool_pool_plan_into(
     })
 }
 
+/// The plan as the human-readable text `dsvmpool plan` prints. On success `*text_out` gets a
+/// string to free with `dsvmpool_string_free`. An invalid spec gives
+/// `DSVMPOOL_RESULT_VALIDATION`.
+///
+/// # Safety
+/// `pool` must be NULL or a live pool; `text_out` and `error_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dsvmpool_pool_plan_text(
+    pool: *const dsvmpool_pool,
+    text_out: *mut *mut c_char,
+    error_out: *mut *mut dsvmpool_error,
+) -> dsvmpool_result {
+    boundary(error_out, || {
+        let out = out_ptr(text_out, "text_out")?;
+        let p = non_null(pool, "pool")?;
+        let valid = p.inner.validate()?;
+        give_string(out, dsvmpool::lifecycle::plan(&valid).to_string());
+        Ok(())
+    })
+}
+
+/// The parsed spec as a JSON object (defaults filled in, nothing resolved yet);
+/// `dsvmpool_pool_from_json` of it gives the same pool. On success `*json_out` gets a string
+/// to free with `dsvmpool_string_free`.
+///
+/// # Safety
+/// `pool` must be NULL or a live pool; `json_out` and `error_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dsvmpool_pool_spec(
+    pool: *const dsvmpool_pool,
+    json_out: *mut *mut c_char,
+    error_out: *mut *mut dsvmpool_error,
+) -> dsvmpool_result {
+    boundary(error_out, || {
+        let out = out_ptr(json_out, "json_out")?;
+        let p = non_null(pool, "pool")?;
+        give_string(out, to_json(p.inner.spec())?);
+        Ok(())
+    })
+}
+
 /// Serialize a core value as compact JSON.
 pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, Failure> {
     serde_json::to_string(v)

@@ -87,6 +87,25 @@ static void test_load_validate_plan(void) {
     CHECK(small[0] == 'y' && small[7] == 'y');
     CHECK_RESULT(dsvmpool_pool_plan_into(pool, small, 0, &written, NULL), DSVMPOOL_RESULT_INSUFFICIENT_SIZE);
 
+    /* The plan as text, and the spec round trip: spec JSON -> pool -> the same plan. */
+    {
+        char *text = NULL, *spec = NULL, *plan3 = NULL;
+        dsvmpool_pool *again = NULL;
+        CHECK_RESULT(dsvmpool_pool_plan_text(pool, &text, &err), DSVMPOOL_RESULT_OK);
+        CHECK(text != NULL && strstr(text, "team") != NULL);
+        CHECK_RESULT(dsvmpool_pool_spec(pool, &spec, &err), DSVMPOOL_RESULT_OK);
+        CHECK(spec != NULL && spec[0] == '{' && strstr(spec, "\"name\":\"team\"") != NULL);
+        CHECK_RESULT(dsvmpool_pool_from_json(spec, strlen(spec), &again, &err), DSVMPOOL_RESULT_OK);
+        CHECK_RESULT(dsvmpool_pool_plan(again, &plan3, &err), DSVMPOOL_RESULT_OK);
+        CHECK(plan3 != NULL && strcmp(plan3, plan) == 0);
+        CHECK_RESULT(dsvmpool_pool_plan_text(NULL, &text, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+        CHECK_RESULT(dsvmpool_pool_spec(pool, NULL, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+        DSVMPOOL_STRING_CLEAR(text);
+        DSVMPOOL_STRING_CLEAR(spec);
+        DSVMPOOL_STRING_CLEAR(plan3);
+        DSVMPOOL_POOL_CLEAR(again);
+    }
+
     free(big);
     DSVMPOOL_STRING_CLEAR(plan);
     DSVMPOOL_STRING_CLEAR(plan2);
