@@ -129,6 +129,20 @@ test('wrong argument types throw, never crash', () => {
   assert.throws(() => Pool.fromJson(undefined))
   const e = thrown(() => Pool.fromJson(42))
   assert.equal(e.code, 'VALIDATION')
+  assert.throws(() => Pool.fromJson(() => 1), { code: 'InvalidArg' })
+  // Objects go through JSON.stringify: cycles and BigInts are TypeErrors, never a crash.
+  const cyclic = { name: 'team' }
+  cyclic.self = cyclic
+  assert.throws(() => Pool.fromJson(cyclic), TypeError)
+  assert.throws(() => Pool.fromJson({ name: 1n }), TypeError)
+  let deep = []
+  for (let i = 0; i < 1000; i++) deep = [deep]
+  assert.equal(thrown(() => Pool.fromJson({ name: deep })).code, 'VALIDATION')
+  for (let i = 0; i < 200000; i++) deep = [deep]
+  assert.throws(() => Pool.fromJson({ name: deep }), RangeError)
+  // undefined members vanish as in JSON; the spec is then missing `name`.
+  const missing = thrown(() => Pool.fromJson({ name: undefined, location: 'westeurope', resource_group: 'rg' }))
+  assert.deepEqual(missing.errors.map((d) => [d.path, d.rule]), [['name', 'required']])
   assert.equal(isDsvmpoolError(new Error('x')), false)
   assert.equal(isDsvmpoolError(null), false)
   assert.equal(isDsvmpoolError({ name: 'DsvmpoolError', code: 'IO' }), false)

@@ -74,8 +74,28 @@ impl Pool {
             let text: String = String::from_unknown(spec)?;
             return call(&env, || dsvmpool::Pool::from_json(&text).map(Pool::wrap));
         }
-        let value: serde_json::Value = env.from_js_value(spec)?;
-        call(&env, || dsvmpool::Pool::from_value(value).map(Pool::wrap))
+        // JSON.stringify gives the object's JSON meaning (undefined and functions dropped,
+        // toJSON honoured) and throws a TypeError on cycles and BigInts instead of recursing.
+        let json: Object = env.get_global()?.get_named_property("JSON")?;
+        let stringify: Function<Unknown, Unknown> = json.get_named_property("stringify")?;
+        let text = stringify.apply(json, spec)?;
+        if text.get_type()? != ValueType::String {
+            return Err(napi::Error::new(
+                Status::InvalidArg,
+                "spec must be a JSON value (an object or JSON text)",
+            ));
+        }
+        let text = String::from_unknown(text)?;
+        call(&env, || {
+            // Parsed to a value first: errors then carry field paths, not positions in a text
+            // the caller never wrote.
+            match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(value) => dsvmpool::Pool::from_value(value),
+                // Nested deeper than the parser allows: the core reports it on the text.
+                Err(_) => dsvmpool::Pool::from_json(&text),
+            }
+            .map(Pool::wrap)
+        })
     }
 
     /// The file the spec was loaded from, if any.
