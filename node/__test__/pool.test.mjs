@@ -143,6 +143,8 @@ test('wrong argument types throw, never crash', () => {
   // undefined members vanish as in JSON; the spec is then missing `name`.
   const missing = thrown(() => Pool.fromJson({ name: undefined, location: 'westeurope', resource_group: 'rg' }))
   assert.deepEqual(missing.errors.map((d) => [d.path, d.rule]), [['name', 'required']])
+  assert.throws(() => new Pool(), /constructor/)
+  assert.throws(() => Pool.prototype.plan.call({}), TypeError)
   assert.equal(isDsvmpoolError(new Error('x')), false)
   assert.equal(isDsvmpoolError(null), false)
   assert.equal(isDsvmpoolError({ name: 'DsvmpoolError', code: 'IO' }), false)
