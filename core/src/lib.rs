@@ -18,11 +18,13 @@
 //! ```
 
 pub mod azure;
+pub mod autoscale;
 pub mod error;
 pub mod lifecycle;
 pub mod names;
 pub mod pool;
 pub mod pricing;
+pub mod sim;
 pub mod spec;
 
 pub use error::{Diagnostic, Error, ErrorKind, Result, Severity, ValidationErrors};

@@ -25,7 +25,7 @@ use tokio::sync::{Notify, watch};
 use tokio_rustls::TlsAcceptor;
 
 /// Where the double listens and how to authenticate (printed by the binary).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Endpoints {
     /// Management endpoint, e.g. `https://127.0.0.1:40123/`.
     pub management_url: String,
@@ -49,6 +49,20 @@ pub struct Endpoints {
     pub location: String,
     /// Real seconds per simulated second.
     pub time_scale: f64,
+}
+
+impl std::fmt::Debug for Endpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoints")
+            .field("management_url", &self.management_url)
+            .field("token_url", &self.token_url)
+            .field("ca_pem_path", &self.ca_pem_path)
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("subscription_id", &self.subscription_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// State shared by all connections.

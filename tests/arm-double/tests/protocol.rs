@@ -83,6 +83,7 @@ async fn token_endpoint_follows_the_client_credentials_flow() {
     assert!(log.iter().all(|r| !r.body.contains(&d.client_secret)));
     assert!(log[0].body.contains("client_secret=REDACTED"));
     assert!(!format!("{d:?}").contains(&d.client_secret));
+    assert!(!format!("{:?}", d.endpoints()).contains(&d.client_secret));
 }
 
 #[tokio::test]
@@ -925,4 +926,60 @@ fn the_library_starts_from_sync_code_and_stops_on_drop() {
         ..Config::default()
     };
     assert!(ArmDouble::start(bad).is_err());
+}
+
+#[tokio::test]
+async fn latencies_follow_the_time_scale() {
+    let mut cfg = fast_config();
+    cfg.time_scale = 0.002;
+    cfg.latency.request_secs = 100.0; // 0.2 s per management request
+    let (d, c) = start_with(cfg).await;
+    let t0 = Instant::now();
+    c.create_rg("lat").await;
+    assert!(
+        t0.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        t0.elapsed()
+    );
+    d.update_settings(|s| {
+        s.latency.request_secs = 0.0;
+        s.latency.retry_after_secs = 2.0;
+        s.latency.deployment_start_secs = 10.0;
+        s.latency.deployment_finish_secs = 5.0;
+        s.latency.provisioning_default_secs = 20.0;
+        s.latency.provisioning.clear();
+        s.latency
+            .provisioning
+            .insert("Microsoft.Compute/virtualMachineScaleSets".into(), 150.0);
+    })
+    .unwrap();
+    let t0 = Instant::now();
+    let dep = c
+        .deploy("lat", "timed", pool_template(), pool_parameters("timed", 1))
+        .await;
+    let wall = t0.elapsed();
+    assert_eq!(dep["properties"]["provisioningState"], "Succeeded");
+    let tl = d.deployment_timeline("lat", "timed").unwrap();
+    // start 10 + pip 20 + lb 20 + scale set 150 + autoscale 20 + finish 5 = 225 simulated seconds
+    assert_eq!(tl["critical_path_secs"], 225.0);
+    let critical = Duration::from_secs_f64(tl["critical_path_real_secs"].as_f64().unwrap());
+    assert_eq!(critical, d.real_duration(225.0));
+    // a deployment can never be seen finished before its critical path has elapsed
+    assert!(wall >= critical, "{wall:?} < {critical:?}");
+    let http = http_client(&d.ca_pem);
+    let via_http: Value = http
+        .get(format!("{}deployments/lat/timed/timeline", d.control_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(via_http["critical_path_secs"], 225.0);
+    let missing = http
+        .get(format!("{}deployments/lat/nope/timeline", d.control_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
