@@ -114,6 +114,137 @@ export interface Plan {
   warnings: Diagnostic[]
 }
 
+/** A scaling policy to simulate: the spec's own autoscale, a fixed always-on pool, plain CPU
+ * rules with working hours, or session-based rules. */
+export type Policy = 'spec' | 'fixed' | 'cpu' | 'sessions'
+
+/** Simulation settings (camelCase or snake_case keys; every field optional). */
+export interface SimOptions {
+  /** Seconds between autoscale runs (default 60). */
+  evalInterval?: number
+  /** Seconds from scale-out to a usable instance (default 300). */
+  bootTime?: number
+  /** Seconds a removed instance is still billed (default 60). */
+  deallocateTime?: number
+  /** Seconds a user waits for an instance before giving up (default 900). */
+  patience?: number
+  /** Instances with sessions are protected from scale-in (default false). */
+  protectBusy?: boolean
+  /** CPU share of an idle instance, 0-1 (default 0.02). */
+  idleCpu?: number
+  /** Seconds between timeline points (default 3600). */
+  timelineStep?: number
+  /** Start, Unix seconds (default: midnight UTC before the first session). */
+  start?: number | null
+  /** End, Unix seconds (default: midnight UTC after the last session ends). */
+  end?: number | null
+  /** Sessions per instance of the `sessions` policy when the spec has none (default 4). */
+  sessionTarget?: number
+  /** Instances of the `fixed` policy (default `capacity.max`). */
+  fixedInstances?: number | null
+}
+
+/** A synthetic team for `Trace.generate` (camelCase or snake_case keys; every field optional). */
+export interface TeamOptions {
+  users?: number
+  /** IANA or Windows time zone. */
+  timeZone?: string
+  /** First day, `YYYY-MM-DD`. */
+  startDate?: string
+  days?: number
+  /** Working days (`monday` ...). */
+  workDays?: string[]
+  /** Typical arrival `HH:MM`. */
+  workStart?: string
+  /** Typical departure `HH:MM`. */
+  workEnd?: string
+  /** Share of people who stop for lunch, 0-1. */
+  lunchDip?: number
+  /** Chance that a person works on a given weekend day, 0-1. */
+  weekendShare?: number
+  /** Chance per person and working day of an evening long-running job, 0-1. */
+  longJobShare?: number
+  /** Chance per person and working day of being away, 0-1. */
+  absence?: number
+  /** Random seed: the same seed gives the same trace. */
+  seed?: number
+}
+
+/** One session as `Trace.fromJson` accepts it. */
+export interface SessionInput {
+  user: string
+  /** RFC 3339 (`2026-03-02T08:15:00Z`) or Unix seconds. */
+  start: string | number
+  /** Seconds or a duration (`PT2H`, `90m`). */
+  duration: string | number
+  /** Share of one instance's CPU, 0-1 (or `'25%'`). */
+  cpu: number | string
+}
+
+/** One session of a trace. */
+export interface Session {
+  user: string
+  /** Unix seconds. */
+  start: number
+  /** Seconds. */
+  duration: number
+  cpu: number
+}
+
+/** The pool at one moment of a simulation. */
+export interface TimelinePoint {
+  /** Unix seconds. */
+  time: number
+  instances: number
+  running: number
+  activeSessions: number
+  waiting: number
+  activeUsers: number
+}
+
+/** One day (UTC) of a simulation. */
+export interface DayStats {
+  /** `YYYY-MM-DD`. */
+  date: string
+  instanceHours: number
+  cost: number | null
+  sessions: number
+  refused: number
+  killed: number
+}
+
+/** The result of simulating one policy on one trace. */
+export interface SimReport {
+  policy: Policy
+  /** RFC 3339. */
+  start: string
+  end: string
+  days: number
+  sessions: number
+  served: number
+  waited: number
+  refused: number
+  stillWaiting: number
+  killed: number
+  affinityMoved: number
+  waitP50S: number
+  waitP95S: number
+  waitMaxS: number
+  instanceHours: number
+  peakInstances: number
+  hourlyPrice: number | null
+  cost: number | null
+  costPerMonth: number | null
+  currency: string
+  scaleOuts: number
+  scaleIns: number
+  flapping: number
+  flappingOccurred: number
+  daily: DayStats[]
+  timeline: TimelinePoint[]
+  warnings: string[]
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -162,6 +293,39 @@ export declare class Pool {
   plan(): Plan
   /** The plan as the human-readable text the CLI prints. */
   planText(): string
+  /**
+   * Simulate the pool on a trace: cost, instance hours, waits, refused and killed sessions,
+   * a daily breakdown and a timeline. `options.policy` picks the scaling policy (default
+   * `'spec'`, the spec's own autoscale). Throws `VALIDATION` when the spec or an option is
+   * invalid.
+   */
+  simulate(trace: Trace, options?: SimOptions & { policy?: Policy }): SimReport
+  /**
+   * Simulate several policies on the same trace (default: every policy, in the order
+   * `fixed`, `cpu`, `spec`, `sessions`).
+   */
+  compare(trace: Trace, policies?: Policy[] | null, options?: SimOptions): SimReport[]
+}
+
+/** A session trace (who worked when, how long, with how much CPU), sorted by start. */
+export declare class Trace {
+  /** Parse CSV (`user,start,duration,cpu`) or JSON text, told apart by the first character. */
+  static parse(text: string): Trace
+  /** Parse CSV text with the header `user,start,duration,cpu`. */
+  static fromCsv(text: string): Trace
+  /**
+   * From sessions as objects (`[{user, start, duration, cpu}]` or `{sessions: [...]}`) or
+   * JSON text.
+   */
+  static fromJson(trace: SessionInput[] | { sessions: SessionInput[] } | string): Trace
+  /** A synthetic trace for a team (every field optional; the same seed gives the same trace). */
+  static generate(team?: TeamOptions): Trace
+  /** Number of sessions. */
+  get length(): number
+  /** The sessions as plain objects (`start` in Unix seconds, `duration` in seconds). */
+  sessions(): Session[]
+  /** The trace as CSV (RFC 3339 UTC starts). */
+  toCsv(): string
 }
 
 /**

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Pool = nativeBinding.Pool
+module.exports.Trace = nativeBinding.Trace
 module.exports.isDsvmpoolError = nativeBinding.isDsvmpoolError
 module.exports.jsonSchema = nativeBinding.jsonSchema
 module.exports.SpecFormat = nativeBinding.SpecFormat

@@ -3,5 +3,5 @@ import { createRequire } from 'node:module'
 
 const native = createRequire(import.meta.url)('./index.js')
 
-export const { Pool, SpecFormat, isDsvmpoolError, jsonSchema, version } = native
+export const { Pool, SpecFormat, Trace, isDsvmpoolError, jsonSchema, version } = native
 export default native

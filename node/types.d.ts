@@ -113,3 +113,134 @@ export interface Plan {
   cost: Cost
   warnings: Diagnostic[]
 }
+
+/** A scaling policy to simulate: the spec's own autoscale, a fixed always-on pool, plain CPU
+ * rules with working hours, or session-based rules. */
+export type Policy = 'spec' | 'fixed' | 'cpu' | 'sessions'
+
+/** Simulation settings (camelCase or snake_case keys; every field optional). */
+export interface SimOptions {
+  /** Seconds between autoscale runs (default 60). */
+  evalInterval?: number
+  /** Seconds from scale-out to a usable instance (default 300). */
+  bootTime?: number
+  /** Seconds a removed instance is still billed (default 60). */
+  deallocateTime?: number
+  /** Seconds a user waits for an instance before giving up (default 900). */
+  patience?: number
+  /** Instances with sessions are protected from scale-in (default false). */
+  protectBusy?: boolean
+  /** CPU share of an idle instance, 0-1 (default 0.02). */
+  idleCpu?: number
+  /** Seconds between timeline points (default 3600). */
+  timelineStep?: number
+  /** Start, Unix seconds (default: midnight UTC before the first session). */
+  start?: number | null
+  /** End, Unix seconds (default: midnight UTC after the last session ends). */
+  end?: number | null
+  /** Sessions per instance of the `sessions` policy when the spec has none (default 4). */
+  sessionTarget?: number
+  /** Instances of the `fixed` policy (default `capacity.max`). */
+  fixedInstances?: number | null
+}
+
+/** A synthetic team for `Trace.generate` (camelCase or snake_case keys; every field optional). */
+export interface TeamOptions {
+  users?: number
+  /** IANA or Windows time zone. */
+  timeZone?: string
+  /** First day, `YYYY-MM-DD`. */
+  startDate?: string
+  days?: number
+  /** Working days (`monday` ...). */
+  workDays?: string[]
+  /** Typical arrival `HH:MM`. */
+  workStart?: string
+  /** Typical departure `HH:MM`. */
+  workEnd?: string
+  /** Share of people who stop for lunch, 0-1. */
+  lunchDip?: number
+  /** Chance that a person works on a given weekend day, 0-1. */
+  weekendShare?: number
+  /** Chance per person and working day of an evening long-running job, 0-1. */
+  longJobShare?: number
+  /** Chance per person and working day of being away, 0-1. */
+  absence?: number
+  /** Random seed: the same seed gives the same trace. */
+  seed?: number
+}
+
+/** One session as `Trace.fromJson` accepts it. */
+export interface SessionInput {
+  user: string
+  /** RFC 3339 (`2026-03-02T08:15:00Z`) or Unix seconds. */
+  start: string | number
+  /** Seconds or a duration (`PT2H`, `90m`). */
+  duration: string | number
+  /** Share of one instance's CPU, 0-1 (or `'25%'`). */
+  cpu: number | string
+}
+
+/** One session of a trace. */
+export interface Session {
+  user: string
+  /** Unix seconds. */
+  start: number
+  /** Seconds. */
+  duration: number
+  cpu: number
+}
+
+/** The pool at one moment of a simulation. */
+export interface TimelinePoint {
+  /** Unix seconds. */
+  time: number
+  instances: number
+  running: number
+  activeSessions: number
+  waiting: number
+  activeUsers: number
+}
+
+/** One day (UTC) of a simulation. */
+export interface DayStats {
+  /** `YYYY-MM-DD`. */
+  date: string
+  instanceHours: number
+  cost: number | null
+  sessions: number
+  refused: number
+  killed: number
+}
+
+/** The result of simulating one policy on one trace. */
+export interface SimReport {
+  policy: Policy
+  /** RFC 3339. */
+  start: string
+  end: string
+  days: number
+  sessions: number
+  served: number
+  waited: number
+  refused: number
+  stillWaiting: number
+  killed: number
+  affinityMoved: number
+  waitP50S: number
+  waitP95S: number
+  waitMaxS: number
+  instanceHours: number
+  peakInstances: number
+  hourlyPrice: number | null
+  cost: number | null
+  costPerMonth: number | null
+  currency: string
+  scaleOuts: number
+  scaleIns: number
+  flapping: number
+  flappingOccurred: number
+  daily: DayStats[]
+  timeline: TimelinePoint[]
+  warnings: string[]
+}

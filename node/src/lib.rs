@@ -8,9 +8,11 @@
 mod error;
 mod json;
 mod pool;
+mod sim;
 mod spec;
 
 pub use pool::{Pool, SpecFormat};
+pub use sim::Trace;
 pub use spec::json_schema;
 
 use napi::bindgen_prelude::*;

@@ -1,7 +1,7 @@
 //! `Pool`: the JavaScript face of [`dsvmpool::Pool`].
 
 use crate::error::call;
-use crate::json::{to_camel_value, to_value};
+use crate::json::{stringify, to_camel_value, to_value};
 use dsvmpool::Format;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -32,7 +32,7 @@ impl From<SpecFormat> for Format {
 /// Every method throws a `DsvmpoolError` (see `isDsvmpoolError`) with a stable `code`.
 #[napi]
 pub struct Pool {
-    inner: dsvmpool::Pool,
+    pub(crate) inner: dsvmpool::Pool,
 }
 
 #[napi]
@@ -74,18 +74,12 @@ impl Pool {
             let text: String = String::from_unknown(spec)?;
             return call(&env, || dsvmpool::Pool::from_json(&text).map(Pool::wrap));
         }
-        // JSON.stringify gives the object's JSON meaning (undefined and functions dropped,
-        // toJSON honoured) and throws a TypeError on cycles and BigInts instead of recursing.
-        let json: Object = env.get_global()?.get_named_property("JSON")?;
-        let stringify: Function<Unknown, Unknown> = json.get_named_property("stringify")?;
-        let text = stringify.apply(json, spec)?;
-        if text.get_type()? != ValueType::String {
-            return Err(napi::Error::new(
+        let text = stringify(&env, spec)?.ok_or_else(|| {
+            napi::Error::new(
                 Status::InvalidArg,
                 "spec must be a JSON value (an object or JSON text)",
-            ));
-        }
-        let text = String::from_unknown(text)?;
+            )
+        })?;
         call(&env, || {
             // Parsed to a value first: errors then carry field paths, not positions in a text
             // the caller never wrote.
