@@ -28,7 +28,8 @@ fn main() {
          /* Free and set to NULL, so that a second free is a harmless free(NULL). */\n\
          #define DSVMPOOL_POOL_CLEAR(p) do {{ dsvmpool_pool_free(p); (p) = NULL; }} while (0)\n\
          #define DSVMPOOL_ERROR_CLEAR(e) do {{ dsvmpool_error_free(e); (e) = NULL; }} while (0)\n\
-         #define DSVMPOOL_STRING_CLEAR(s) do {{ dsvmpool_string_free(s); (s) = NULL; }} while (0)",
+         #define DSVMPOOL_STRING_CLEAR(s) do {{ dsvmpool_string_free(s); (s) = NULL; }} while (0)\n\
+         #define DSVMPOOL_TRACE_CLEAR(t) do {{ dsvmpool_trace_free(t); (t) = NULL; }} while (0)",
         part("CARGO_PKG_VERSION_MAJOR"),
         part("CARGO_PKG_VERSION_MINOR"),
         part("CARGO_PKG_VERSION_PATCH"),

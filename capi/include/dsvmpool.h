@@ -1,5 +1,5 @@
 /*
- * dsvmpool C API: describe, validate and plan a shared pool of Azure Data Science VMs.
+ * dsvmpool C API: describe, validate, plan and simulate a shared pool of Azure Data Science VMs.
  *
  * Conventions
  *   - Every fallible function returns a dsvmpool_result (DSVMPOOL_RESULT_OK = 0) and writes its
@@ -21,9 +21,9 @@
  *
  * Thread safety
  *   - The library has no global or thread-local state; distinct handles are independent.
- *   - dsvmpool_pool and dsvmpool_error are immutable once created: any number of threads may
- *     call the functions taking `const dsvmpool_pool *` / `const dsvmpool_error *` on the same
- *     handle at once. Freeing must happen after every other use of that handle has returned.
+ *   - dsvmpool_pool, dsvmpool_trace and dsvmpool_error are immutable once created: any number
+ *     of threads may call the functions taking a `const` pointer to the same handle at once.
+ *     Freeing must happen after every other use of that handle has returned.
  *   - Returned `char *` strings are plain heap memory owned by the caller.
  *
  * Linking: `pkg-config --cflags --libs dsvmpool` (shared) or `pkg-config --static --libs
@@ -50,6 +50,7 @@
 #define DSVMPOOL_POOL_CLEAR(p) do { dsvmpool_pool_free(p); (p) = NULL; } while (0)
 #define DSVMPOOL_ERROR_CLEAR(e) do { dsvmpool_error_free(e); (e) = NULL; } while (0)
 #define DSVMPOOL_STRING_CLEAR(s) do { dsvmpool_string_free(s); (s) = NULL; } while (0)
+#define DSVMPOOL_TRACE_CLEAR(t) do { dsvmpool_trace_free(t); (t) = NULL; } while (0)
 
 /*
  Result of every fallible call. The numeric ranges are stable; new codes are only ever added
@@ -141,6 +142,15 @@ typedef struct dsvmpool_error dsvmpool_error;
  every other use has returned.
  */
 typedef struct dsvmpool_pool dsvmpool_pool;
+
+/*
+ A session trace (who worked when, how long, with how much CPU), sorted by start.
+
+ Immutable once created: any number of threads may use one trace at the same time with the
+ functions taking `const dsvmpool_trace *`. Free it once, with `dsvmpool_trace_free`, after
+ every other use has returned.
+ */
+typedef struct dsvmpool_trace dsvmpool_trace;
 
 /*
  One problem in a pool spec. Every string is borrowed from the `dsvmpool_error` it came from
@@ -392,6 +402,100 @@ dsvmpool_result dsvmpool_pool_plan_text(const dsvmpool_pool *pool,
 dsvmpool_result dsvmpool_pool_spec(const dsvmpool_pool *pool,
                                    char **json_out,
                                    dsvmpool_error **error_out);
+
+/*
+ Parse a trace from CSV (`user,start,duration,cpu` header) or JSON (`[{user, start,
+ duration, cpu}, ...]` or `{"sessions": [...]}`) text, told apart by the first character.
+ `start` is RFC 3339 or Unix seconds, `duration` seconds or a duration (`PT2H`, `90m`), `cpu`
+ the share of one instance's CPU (0-1 or `"25%"`). On success `*trace_out` gets a trace to
+ free with `dsvmpool_trace_free`; a bad trace gives `DSVMPOOL_RESULT_VALIDATION` with the
+ line or session at fault as the diagnostic's path.
+
+ # Safety
+ `text` must be NULL or valid for `len` bytes; `trace_out` and `error_out` NULL or writable.
+ */
+dsvmpool_result dsvmpool_trace_parse(const char *text,
+                                     size_t len,
+                                     dsvmpool_trace **trace_out,
+                                     dsvmpool_error **error_out);
+
+/*
+ Generate a synthetic trace for a team described by the JSON object `(team_json, len)`
+ (`{"users": 20, "days": 28, "time_zone": "UTC", "seed": 1, ...}`, every field optional;
+ NULL for the defaults). The same seed gives the same trace. An unknown or bad field gives
+ `DSVMPOOL_RESULT_VALIDATION` with its path; text that is not JSON gives
+ `DSVMPOOL_RESULT_INVALID_ARGUMENT`.
+
+ # Safety
+ `team_json` must be NULL or valid for `len` bytes; `trace_out` and `error_out` NULL or
+ writable.
+ */
+dsvmpool_result dsvmpool_trace_generate(const char *team_json,
+                                        size_t len,
+                                        dsvmpool_trace **trace_out,
+                                        dsvmpool_error **error_out);
+
+/*
+ Number of sessions in `trace` (0 when it is NULL).
+
+ # Safety
+ `trace` must be NULL or a live trace.
+ */
+size_t dsvmpool_trace_session_count(const dsvmpool_trace *trace);
+
+/*
+ The trace as CSV (RFC 3339 UTC starts). On success `*csv_out` gets a string to free with
+ `dsvmpool_string_free`.
+
+ # Safety
+ `trace` must be NULL or a live trace; `csv_out` and `error_out` NULL or writable.
+ */
+dsvmpool_result dsvmpool_trace_to_csv(const dsvmpool_trace *trace,
+                                      char **csv_out,
+                                      dsvmpool_error **error_out);
+
+/*
+ The sessions as a JSON array of `{user, start, duration, cpu}` (Unix seconds, seconds,
+ 0-1). On success `*json_out` gets a string to free with `dsvmpool_string_free`.
+
+ # Safety
+ `trace` must be NULL or a live trace; `json_out` and `error_out` NULL or writable.
+ */
+dsvmpool_result dsvmpool_trace_sessions(const dsvmpool_trace *trace,
+                                        char **json_out,
+                                        dsvmpool_error **error_out);
+
+/*
+ Free a trace. NULL is a no-op.
+
+ # Safety
+ `trace` must be NULL or a trace from this library not freed yet, with no call using it
+ still running (set your variable to NULL after freeing, e.g. with `DSVMPOOL_TRACE_CLEAR`).
+ */
+void dsvmpool_trace_free(dsvmpool_trace *trace);
+
+/*
+ Simulate the pool on a trace with one scaling policy: `policy` is a NUL-terminated name
+ (`"spec"`: the spec's own autoscale, `"fixed"`, `"cpu"`, `"sessions"`) or NULL for
+ `"spec"`; `(options_json, options_len)` a JSON object of simulation settings
+ (`{"boot_time": 300, "patience": 900, ...}`, every field optional) or NULL for the defaults.
+ On success `*report_json_out` gets the report as a JSON object (cost, instance hours,
+ waits, refused and killed sessions, `daily`, `timeline`), to free with
+ `dsvmpool_string_free`. An invalid spec, policy or option gives `DSVMPOOL_RESULT_VALIDATION`
+ with the field's path; options text that is not JSON gives
+ `DSVMPOOL_RESULT_INVALID_ARGUMENT`.
+
+ # Safety
+ `pool` and `trace` must be NULL or live; `policy` NULL or NUL-terminated; `options_json` NULL
+ or valid for `options_len` bytes; `report_json_out` and `error_out` NULL or writable.
+ */
+dsvmpool_result dsvmpool_pool_simulate(const dsvmpool_pool *pool,
+                                       const dsvmpool_trace *trace,
+                                       const char *policy,
+                                       const char *options_json,
+                                       size_t options_len,
+                                       char **report_json_out,
+                                       dsvmpool_error **error_out);
 
 /*
  The JSON Schema of the pool spec (draft 2020-12) as pretty JSON text. On success

@@ -14,10 +14,12 @@
 mod error;
 mod ffi;
 mod pool;
+mod sim;
 mod spec;
 
 pub use error::{dsvmpool_diagnostic, dsvmpool_error};
 pub use pool::dsvmpool_pool;
+pub use sim::dsvmpool_trace;
 
 use std::ffi::{CStr, c_char, c_int};
 

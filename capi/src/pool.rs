@@ -11,7 +11,7 @@ use std::ffi::c_char;
 /// functions taking `const dsvmpool_pool *`. Free it once, with `dsvmpool_pool_free`, after
 /// every other use has returned.
 pub struct dsvmpool_pool {
-    inner: dsvmpool::Pool,
+    pub(crate) inner: dsvmpool::Pool,
 }
 
 fn give_pool(out: *mut *mut dsvmpool_pool, inner: dsvmpool::Pool) {

@@ -296,6 +296,94 @@ static void test_schema(void) {
     DSVMPOOL_STRING_CLEAR(schema);
 }
 
+static void test_sim(void) {
+    static const char team[] = "{\"users\": 6, \"days\": 5, \"seed\": 3}";
+    static const char one[] = "user,start,duration,cpu\nalice,2026-03-02T08:15:00Z,90m,25%\n";
+    dsvmpool_pool *pool = NULL;
+    dsvmpool_trace *trace = NULL, *again = NULL, *t = SENTINEL;
+    dsvmpool_error *err = NULL;
+    char *report = NULL, *report2 = NULL, *csv = NULL, *sessions = NULL, *out = SENTINEL;
+    dsvmpool_diagnostic d;
+
+    CHECK_RESULT(dsvmpool_pool_load_file(spec_path, &pool, NULL), DSVMPOOL_RESULT_OK);
+    CHECK_RESULT(dsvmpool_trace_generate(team, sizeof team - 1, &trace, &err), DSVMPOOL_RESULT_OK);
+    CHECK(dsvmpool_trace_session_count(trace) > 5);
+    CHECK_RESULT(dsvmpool_pool_simulate(pool, trace, NULL, NULL, 0, &report, &err), DSVMPOOL_RESULT_OK);
+    CHECK(report != NULL && strstr(report, "\"policy\":\"spec\"") != NULL);
+    CHECK(strstr(report, "\"timeline\":[") != NULL);
+    {
+        static const char opts[] = "{\"fixed_instances\": 3}";
+        CHECK_RESULT(dsvmpool_pool_simulate(pool, trace, "fixed", opts, sizeof opts - 1, &report2, &err),
+                     DSVMPOOL_RESULT_OK);
+        CHECK(report2 != NULL && strstr(report2, "\"peak_instances\":3") != NULL);
+    }
+    /* CSV out and back in: the same number of sessions; explicit sessions JSON. */
+    CHECK_RESULT(dsvmpool_trace_to_csv(trace, &csv, &err), DSVMPOOL_RESULT_OK);
+    CHECK(strncmp(csv, "user,start,duration,cpu\n", 24) == 0);
+    CHECK_RESULT(dsvmpool_trace_parse(csv, strlen(csv), &again, &err), DSVMPOOL_RESULT_OK);
+    CHECK(dsvmpool_trace_session_count(again) == dsvmpool_trace_session_count(trace));
+    DSVMPOOL_TRACE_CLEAR(again);
+    CHECK_RESULT(dsvmpool_trace_parse(one, sizeof one - 1, &again, &err), DSVMPOOL_RESULT_OK);
+    CHECK_RESULT(dsvmpool_trace_sessions(again, &sessions, &err), DSVMPOOL_RESULT_OK);
+    CHECK(strcmp(sessions, "[{\"user\":\"alice\",\"start\":1772439300,\"duration\":5400,\"cpu\":0.25}]") == 0);
+    DSVMPOOL_TRACE_CLEAR(again);
+    DSVMPOOL_TRACE_CLEAR(again);
+    CHECK_RESULT(dsvmpool_trace_generate(NULL, 0, &again, &err), DSVMPOOL_RESULT_OK);
+    CHECK(dsvmpool_trace_session_count(again) > 0);
+    DSVMPOOL_TRACE_CLEAR(again);
+
+    /* Errors: paths for bad options, policies, teams and traces; outputs untouched. */
+    {
+        static const char typo[] = "{\"boot_tme\": 1}";
+        static const char not_json[] = "{boot_time: 1";
+        static const char bad_team[] = "{\"time_zone\": \"Mars/Olympus\"}";
+        static const char bad_trace[] = "[{\"user\": \"a\", \"start\": \"yesterday\", \"duration\": 60, \"cpu\": 0.5}]";
+        CHECK_RESULT(dsvmpool_pool_simulate(pool, trace, NULL, typo, sizeof typo - 1, &out, &err), DSVMPOOL_RESULT_VALIDATION);
+        CHECK(out == SENTINEL);
+        CHECK_RESULT(dsvmpool_error_diagnostic(err, 0, &d), DSVMPOOL_RESULT_OK);
+        CHECK(strcmp(d.path, "boot_tme") == 0 && strcmp(d.rule, "unknown-field") == 0);
+        DSVMPOOL_ERROR_CLEAR(err);
+        CHECK_RESULT(dsvmpool_pool_simulate(pool, trace, "magic", NULL, 0, &out, &err), DSVMPOOL_RESULT_VALIDATION);
+        CHECK_RESULT(dsvmpool_error_diagnostic(err, 0, &d), DSVMPOOL_RESULT_OK);
+        CHECK(strcmp(d.path, "policy") == 0 && d.hint != NULL && strstr(d.hint, "sessions") != NULL);
+        DSVMPOOL_ERROR_CLEAR(err);
+        CHECK_RESULT(dsvmpool_pool_simulate(pool, trace, "\xff", NULL, 0, &out, NULL), DSVMPOOL_RESULT_INVALID_UTF8);
+        CHECK_RESULT(dsvmpool_pool_simulate(pool, trace, NULL, not_json, sizeof not_json - 1, &out, &err),
+                     DSVMPOOL_RESULT_INVALID_ARGUMENT);
+        CHECK(strstr(dsvmpool_error_details(err), "options_json") != NULL);
+        DSVMPOOL_ERROR_CLEAR(err);
+        CHECK_RESULT(dsvmpool_trace_generate(bad_team, sizeof bad_team - 1, &t, &err), DSVMPOOL_RESULT_VALIDATION);
+        CHECK(t == SENTINEL);
+        CHECK_RESULT(dsvmpool_error_diagnostic(err, 0, &d), DSVMPOOL_RESULT_OK);
+        CHECK(strcmp(d.path, "time_zone") == 0);
+        DSVMPOOL_ERROR_CLEAR(err);
+        CHECK_RESULT(dsvmpool_trace_parse(bad_trace, sizeof bad_trace - 1, &t, &err), DSVMPOOL_RESULT_VALIDATION);
+        CHECK_RESULT(dsvmpool_error_diagnostic(err, 0, &d), DSVMPOOL_RESULT_OK);
+        CHECK(strncmp(d.path, "sessions[0]", 11) == 0);
+        DSVMPOOL_ERROR_CLEAR(err);
+        CHECK(t == SENTINEL);
+    }
+    /* NULLs. */
+    CHECK_RESULT(dsvmpool_pool_simulate(NULL, trace, NULL, NULL, 0, &out, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(dsvmpool_pool_simulate(pool, NULL, NULL, NULL, 0, &out, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(dsvmpool_pool_simulate(pool, trace, NULL, NULL, 0, NULL, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(dsvmpool_trace_parse(NULL, 0, &t, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(dsvmpool_trace_parse("x", 1, NULL, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(dsvmpool_trace_generate(NULL, 0, NULL, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(dsvmpool_trace_to_csv(NULL, &out, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(dsvmpool_trace_sessions(trace, NULL, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK(dsvmpool_trace_session_count(NULL) == 0);
+    CHECK(out == SENTINEL && t == SENTINEL);
+    dsvmpool_trace_free(NULL);
+
+    DSVMPOOL_STRING_CLEAR(report);
+    DSVMPOOL_STRING_CLEAR(report2);
+    DSVMPOOL_STRING_CLEAR(csv);
+    DSVMPOOL_STRING_CLEAR(sessions);
+    DSVMPOOL_TRACE_CLEAR(trace);
+    DSVMPOOL_POOL_CLEAR(pool);
+}
+
 /* One pool, several threads planning at once: the same result everywhere. */
 #define THREADS 4
 #define ROUNDS 25
@@ -359,6 +447,7 @@ int main(int argc, char **argv) {
     test_io_error();
     test_abuse();
     test_schema();
+    test_sim();
     test_threads();
     free(spec_text);
     return check_summary("test_api");

@@ -4,7 +4,6 @@ use crate::error::call;
 use crate::json::{js_to_value, snake_keys, to_camel_value, to_value};
 use crate::pool::Pool;
 use dsvmpool::sim::{Policy, SimOptions, Team};
-use dsvmpool::{Diagnostic, Error};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -108,7 +107,7 @@ impl Pool {
             let valid = self.inner.validate()?;
             let policy = match policy {
                 None => Policy::Spec,
-                Some(p) => policy_named(p.as_str().unwrap_or_default(), "policy")?,
+                Some(p) => Policy::parse(p.as_str().unwrap_or_default(), "policy")?,
             };
             let opts = sim_options(options)?;
             let report = dsvmpool::sim::simulate_policy(&valid, policy, &trace.inner, &opts);
@@ -138,7 +137,7 @@ impl Pool {
                 Some(names) => names
                     .iter()
                     .enumerate()
-                    .map(|(i, n)| policy_named(n, &format!("policies[{i}]")))
+                    .map(|(i, n)| Policy::parse(n, &format!("policies[{i}]")))
                     .collect::<dsvmpool::Result<Vec<_>>>()?,
             };
             let opts = sim_options(options)?;
@@ -183,14 +182,4 @@ fn sim_options(
         Some(m) => dsvmpool::spec::value_as(serde_json::Value::Object(m)),
         None => Ok(SimOptions::default()),
     }
-}
-
-fn policy_named(name: &str, path: &str) -> dsvmpool::Result<Policy> {
-    Policy::from_name(name).ok_or_else(|| {
-        let names: Vec<_> = Policy::ALL.iter().map(|p| p.name()).collect();
-        Error::invalid(
-            Diagnostic::error(path, "unknown-value", format!("unknown policy `{name}`"))
-                .hint(format!("one of {}", names.join(", "))),
-        )
-    })
 }
