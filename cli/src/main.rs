@@ -93,6 +93,14 @@ enum Command {
     },
     /// Simulate a team using the pool: cost, waits, refused and killed sessions.
     Simulate(SimulateArgs),
+    /// Write the ARM template, its parameters file and the provisioning files.
+    Render {
+        #[command(flatten)]
+        spec: SpecArg,
+        /// Output directory (created if missing).
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -392,7 +400,56 @@ fn run(cli: Cli) -> Result<(), Fail> {
             }
             Ok(())
         }
+        Command::Render { spec, out: dir } => render(out, &spec, &dir),
     }
+}
+
+fn render(out: Output, arg: &SpecArg, dir: &Path) -> Result<(), Fail> {
+    let pool = load(arg)?;
+    let valid = pool.validate().map_err(|e| fail(e, Some(&arg.file)))?;
+    let artifacts = dsvmpool::render::render(&valid, &dsvmpool::render::RenderOptions::default())
+        .map_err(|e| fail(e, Some(&arg.file)))?;
+    let written = artifacts.write_to(dir).map_err(|e| fail(e, None))?;
+    let deploy = deploy_command(&valid, dir, &artifacts.secure_parameters);
+    if out == Output::Json {
+        print_json(&serde_json::json!({
+            "ok": true,
+            "file": arg.file.display().to_string(),
+            "written": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "secure_parameters": artifacts.secure_parameters,
+            "deploy_command": deploy,
+            "warnings": valid.warnings(),
+        }));
+    } else {
+        for w in valid.warnings() {
+            eprintln!("{}", diag_text(Some(&arg.file), w));
+        }
+        for p in &written {
+            println!("wrote {}", p.display());
+        }
+        println!("deploy with the Azure CLI:\n  {deploy}");
+    }
+    Ok(())
+}
+
+/// The plain Azure CLI command that deploys the rendered files (secure parameters come from the
+/// environment variables the spec names; their values are never printed).
+fn deploy_command(
+    pool: &dsvmpool::ValidPool,
+    dir: &Path,
+    secure: &[dsvmpool::render::SecureParameter],
+) -> String {
+    let mut cmd = format!(
+        "az deployment group create -g {} -n {} --template-file {} --parameters @{}",
+        pool.spec().resource_group,
+        dsvmpool::names::ResourceNames::for_pool(pool).deployment,
+        dir.join(dsvmpool::render::TEMPLATE_FILE).display(),
+        dir.join(dsvmpool::render::PARAMETERS_FILE).display()
+    );
+    for s in secure {
+        cmd.push_str(&format!(" --parameters {}=\"${}\"", s.name, s.env));
+    }
+    cmd
 }
 
 fn simulate(out: Output, a: SimulateArgs) -> Result<(), Fail> {

@@ -17,13 +17,14 @@
 //! # Ok::<(), dsvmpool::Error>(())
 //! ```
 
-pub mod azure;
 pub mod autoscale;
+pub mod azure;
 pub mod error;
 pub mod lifecycle;
 pub mod names;
 pub mod pool;
 pub mod pricing;
+pub mod render;
 pub mod sim;
 pub mod spec;
 
