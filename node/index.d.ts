@@ -245,6 +245,51 @@ export interface SimReport {
   warnings: string[]
 }
 
+/** One provisioning file (cloud-init user data, a script). */
+export interface ArtifactFile {
+  /** Path relative to the output directory, `/`-separated. */
+  path: string
+  description: string
+  content: string
+}
+
+/** A secure template parameter the deploy fills from an environment variable. */
+export interface SecureParameter {
+  /** Template parameter name. */
+  name: string
+  /** Environment variable that holds the value when deploying. */
+  env: string
+}
+
+/** The Azure resource names of a pool. */
+export interface ResourceNames {
+  vnet: string
+  subnet: string
+  nsg: string
+  publicIp: string
+  loadBalancer: string
+  scaleSet: string
+  autoscale: string
+  storageAccount: string | null
+  share: string | null
+  deployment: string
+}
+
+/** What `render` produces. */
+export interface Artifacts {
+  /** The ARM template (`azuredeploy.json`), keys as Azure spells them. */
+  template: Record<string, unknown>
+  /** The parameters file (`azuredeploy.parameters.json`). */
+  parameters: Record<string, unknown>
+  /** The cloud-init user data of Linux instances (also one of `files`). */
+  userData: string | null
+  /** Provisioning files, written next to the template. */
+  files: ArtifactFile[]
+  /** Secure parameters neither file holds: the deploy fills each from its environment variable. */
+  secureParameters: SecureParameter[]
+  names: ResourceNames
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -294,6 +339,19 @@ export declare class Pool {
   /** The plan as the human-readable text the CLI prints. */
   planText(): string
   /**
+   * Render the pool: the ARM template and parameters file (objects, as Azure reads them),
+   * the cloud-init user data, the provisioning files, the secure parameters the deploy fills
+   * from the environment, and the resource names. Pure: no I/O, no secret. Throws
+   * `VALIDATION` for an invalid spec and `RENDER` for what Azure would reject.
+   */
+  render(options?: RenderOptions | undefined | null): Artifacts
+  /**
+   * Render and write every file (`azuredeploy.json`, `azuredeploy.parameters.json` and the
+   * provisioning files) into `dir`, created if missing; all files or none. Returns the paths
+   * written. Throws `IO` when a file cannot be written.
+   */
+  renderToDir(dir: string, options?: RenderOptions | undefined | null): Array<string>
+  /**
    * Simulate the pool on a trace: cost, instance hours, waits, refused and killed sessions,
    * a daily breakdown and a timeline. `options.policy` picks the scaling policy (default
    * `'spec'`, the spec's own autoscale). Throws `VALIDATION` when the spec or an option is
@@ -336,6 +394,17 @@ export declare function isDsvmpoolError(value: unknown): value is DsvmpoolError
 
 /** JSON Schema of the pool spec (draft 2020-12), as pretty JSON text. */
 export declare function jsonSchema(): string
+
+/** Options of `render` (every field optional). */
+export interface RenderOptions {
+  /** Put `metadata._generator` (dsvmpool and its version) into the template (default true). */
+  generatorMetadata?: boolean
+  /**
+   * `forceUpdateTag` of the scale set's extensions: change it to run them again on every
+   * instance (default: none).
+   */
+  forceUpdateTag?: string
+}
 
 /** Format of a spec text. */
 export type SpecFormat = 'toml' | 'yaml' | 'json'

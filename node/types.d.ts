@@ -244,3 +244,48 @@ export interface SimReport {
   timeline: TimelinePoint[]
   warnings: string[]
 }
+
+/** One provisioning file (cloud-init user data, a script). */
+export interface ArtifactFile {
+  /** Path relative to the output directory, `/`-separated. */
+  path: string
+  description: string
+  content: string
+}
+
+/** A secure template parameter the deploy fills from an environment variable. */
+export interface SecureParameter {
+  /** Template parameter name. */
+  name: string
+  /** Environment variable that holds the value when deploying. */
+  env: string
+}
+
+/** The Azure resource names of a pool. */
+export interface ResourceNames {
+  vnet: string
+  subnet: string
+  nsg: string
+  publicIp: string
+  loadBalancer: string
+  scaleSet: string
+  autoscale: string
+  storageAccount: string | null
+  share: string | null
+  deployment: string
+}
+
+/** What `render` produces. */
+export interface Artifacts {
+  /** The ARM template (`azuredeploy.json`), keys as Azure spells them. */
+  template: Record<string, unknown>
+  /** The parameters file (`azuredeploy.parameters.json`). */
+  parameters: Record<string, unknown>
+  /** The cloud-init user data of Linux instances (also one of `files`). */
+  userData: string | null
+  /** Provisioning files, written next to the template. */
+  files: ArtifactFile[]
+  /** Secure parameters neither file holds: the deploy fills each from its environment variable. */
+  secureParameters: SecureParameter[]
+  names: ResourceNames
+}

@@ -29,6 +29,26 @@ pub fn camel_keys(v: Value) -> Value {
     }
 }
 
+/// As [`camel_keys`], but the values of the top-level keys in `documents` (embedded documents
+/// such as an ARM template) keep their keys as they are.
+pub fn camel_keys_except(v: Value, documents: &[&str]) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = if documents.contains(&k.as_str()) {
+                        v
+                    } else {
+                        camel_keys(v)
+                    };
+                    (camel(&k), v)
+                })
+                .collect::<Map<_, _>>(),
+        ),
+        other => camel_keys(other),
+    }
+}
+
 /// Every object key of `v`, recursively, from camelCase to snake_case (`bootTime` →
 /// `boot_time`; snake_case keys stay as they are).
 pub fn snake_keys(v: Value) -> Value {
@@ -104,6 +124,17 @@ fn camel(key: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn documents_keep_their_keys() {
+        let v = json!({"user_data": "x", "template": {"$schema": 1, "content_version": 2},
+                       "secure_parameters": [{"env_var": 1}]});
+        assert_eq!(
+            camel_keys_except(v, &["template"]),
+            json!({"userData": "x", "template": {"$schema": 1, "content_version": 2},
+                   "secureParameters": [{"envVar": 1}]})
+        );
+    }
 
     #[test]
     fn camel_keys_become_snake_case() {

@@ -8,10 +8,12 @@
 mod error;
 mod json;
 mod pool;
+mod render;
 mod sim;
 mod spec;
 
 pub use pool::{Pool, SpecFormat};
+pub use render::RenderOptions;
 pub use sim::Trace;
 pub use spec::json_schema;
 
