@@ -1,5 +1,6 @@
 /*
- * dsvmpool C API: describe, validate, plan and simulate a shared pool of Azure Data Science VMs.
+ * dsvmpool C API: describe, validate, plan, render and simulate a shared pool of Azure Data
+ * Science VMs.
  *
  * Conventions
  *   - Every fallible function returns a dsvmpool_result (DSVMPOOL_RESULT_OK = 0) and writes its
@@ -51,6 +52,11 @@
 #define DSVMPOOL_ERROR_CLEAR(e) do { dsvmpool_error_free(e); (e) = NULL; } while (0)
 #define DSVMPOOL_STRING_CLEAR(s) do { dsvmpool_string_free(s); (s) = NULL; } while (0)
 #define DSVMPOOL_TRACE_CLEAR(t) do { dsvmpool_trace_free(t); (t) = NULL; } while (0)
+
+/*
+ Render flag: leave `metadata._generator` (dsvmpool and its version) out of the template.
+ */
+#define DSVMPOOL_RENDER_NO_GENERATOR_METADATA 1
 
 /*
  Result of every fallible call. The numeric ranges are stable; new codes are only ever added
@@ -402,6 +408,59 @@ dsvmpool_result dsvmpool_pool_plan_text(const dsvmpool_pool *pool,
 dsvmpool_result dsvmpool_pool_spec(const dsvmpool_pool *pool,
                                    char **json_out,
                                    dsvmpool_error **error_out);
+
+/*
+ Render the pool as one JSON object: `template` and `parameters` (the ARM template and
+ parameters file as Azure reads them), `user_data` (cloud-init, or null on Windows), `files`
+ (`[{path, description, content}]`), `secure_parameters` (`[{name, env}]`: what the deploy
+ fills from the environment) and `names`. `flags` is 0 or `DSVMPOOL_RENDER_*` bits;
+ `force_update_tag` NULL or a NUL-terminated tag for the scale set's extensions. On success
+ `*json_out` gets a string to free with `dsvmpool_string_free`. Fails with
+ `DSVMPOOL_RESULT_VALIDATION` for an invalid spec and `DSVMPOOL_RESULT_RENDER` for what
+ Azure would reject.
+
+ # Safety
+ `pool` must be NULL or a live pool; `force_update_tag` NULL or NUL-terminated; `json_out`
+ and `error_out` NULL or writable.
+ */
+dsvmpool_result dsvmpool_pool_render(const dsvmpool_pool *pool,
+                                     uint32_t flags,
+                                     const char *force_update_tag,
+                                     char **json_out,
+                                     dsvmpool_error **error_out);
+
+/*
+ As `dsvmpool_pool_render`, written into the caller's buffer `(buf, len)` with a terminating
+ NUL; `*written_out` (when not NULL) gets the length without the NUL. When it does not fit,
+ returns `DSVMPOOL_RESULT_INSUFFICIENT_SIZE`, writes nothing, and the error's details hold
+ `"needed"`.
+
+ # Safety
+ `pool` must be NULL or a live pool; `force_update_tag` NULL or NUL-terminated; `buf` NULL or
+ valid for `len` bytes; `written_out` and `error_out` NULL or writable.
+ */
+dsvmpool_result dsvmpool_pool_render_into(const dsvmpool_pool *pool,
+                                          uint32_t flags,
+                                          const char *force_update_tag,
+                                          char *buf,
+                                          size_t len,
+                                          size_t *written_out,
+                                          dsvmpool_error **error_out);
+
+/*
+ Render and write every file (`azuredeploy.json`, `azuredeploy.parameters.json` and the
+ provisioning files) into the directory `dir` (NUL-terminated; created if missing). All files
+ are written or none. Fails with `DSVMPOOL_RESULT_IO` when a file cannot be written.
+
+ # Safety
+ `pool` must be NULL or a live pool; `dir` and `force_update_tag` NULL or NUL-terminated;
+ `error_out` NULL or writable.
+ */
+dsvmpool_result dsvmpool_pool_render_to_dir(const dsvmpool_pool *pool,
+                                            uint32_t flags,
+                                            const char *force_update_tag,
+                                            const char *dir,
+                                            dsvmpool_error **error_out);
 
 /*
  Parse a trace from CSV (`user,start,duration,cpu` header) or JSON (`[{user, start,

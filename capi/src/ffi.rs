@@ -71,6 +71,22 @@ pub fn c_bytes<'a>(p: *const c_char, name: &'static str) -> Result<&'a [u8], Fai
     Ok(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes())
 }
 
+/// A NUL-terminated file name (any bytes on Unix; UTF-8 elsewhere).
+pub fn path(p: *const c_char, name: &'static str) -> Result<std::path::PathBuf, Failure> {
+    let bytes = c_bytes(p, name)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes)
+            .map(std::path::PathBuf::from)
+            .map_err(|e| Failure::utf8(name, e.valid_up_to()))
+    }
+}
+
 /// A C string for output (a NUL inside `s` becomes the two characters `\0`).
 pub fn c_string(s: String) -> CString {
     CString::new(s).unwrap_or_else(|e| {

@@ -14,11 +14,13 @@
 mod error;
 mod ffi;
 mod pool;
+mod render;
 mod sim;
 mod spec;
 
 pub use error::{dsvmpool_diagnostic, dsvmpool_error};
 pub use pool::dsvmpool_pool;
+pub use render::DSVMPOOL_RENDER_NO_GENERATOR_METADATA;
 pub use sim::dsvmpool_trace;
 
 use std::ffi::{CStr, c_char, c_int};

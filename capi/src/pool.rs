@@ -2,7 +2,7 @@
 
 use crate::dsvmpool_result;
 use crate::error::{Failure, dsvmpool_error};
-use crate::ffi::{boundary, c_bytes, give_string, non_null, out_ptr, text, write_into};
+use crate::ffi::{boundary, give_string, non_null, out_ptr, text, write_into};
 use std::ffi::c_char;
 
 /// A parsed (not yet validated) pool spec.
@@ -53,15 +53,7 @@ pub unsafe extern "C" fn dsvmpool_pool_load_file(
 ) -> dsvmpool_result {
     boundary(error_out, || {
         let out = out_ptr(pool_out, "pool_out")?;
-        let bytes = c_bytes(path, "path")?;
-        #[cfg(unix)]
-        let path = std::path::PathBuf::from(
-            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes),
-        );
-        #[cfg(not(unix))]
-        let path = std::path::PathBuf::from(
-            std::str::from_utf8(bytes).map_err(|e| Failure::utf8("path", e.valid_up_to()))?,
-        );
+        let path = crate::ffi::path(path, "path")?;
         give_pool(out, dsvmpool::Pool::load(path)?);
         Ok(())
     })

@@ -178,9 +178,17 @@ fn assert_all_passed(out: &str, suite: &str) {
     );
 }
 
-/// A valid spec for test_api.
-fn spec() -> PathBuf {
-    repo_dir().join("examples/team.toml")
+/// The arguments of test_api: a valid spec, one whose scale set gets an extension, and a fresh
+/// scratch directory named after the run.
+fn api_args(run: &str) -> Vec<PathBuf> {
+    let scratch = out_dir().join(format!("scratch-{run}"));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).expect("mkdir scratch");
+    vec![
+        repo_dir().join("examples/team.toml"),
+        repo_dir().join("tests/fixtures/specs/valid/smb-account-key-created.toml"),
+        scratch,
+    ]
 }
 
 /// The manifest test_fixtures reads, written from the shared golden fixtures.
@@ -236,13 +244,13 @@ fn manifest() -> PathBuf {
 
 #[test]
 fn api_dynamic() {
-    let out = run(Command::new(compile("test_api", Link::Dynamic)).arg(spec()));
+    let out = run(Command::new(compile("test_api", Link::Dynamic)).args(api_args("dynamic")));
     assert_all_passed(&out, "test_api");
 }
 
 #[test]
 fn api_static() {
-    let out = run(Command::new(compile("test_api", Link::Static)).arg(spec()));
+    let out = run(Command::new(compile("test_api", Link::Static)).args(api_args("static")));
     assert_all_passed(&out, "test_api");
 }
 
@@ -250,7 +258,9 @@ fn api_static() {
 fn api_under_valgrind() {
     if valgrind_wanted() {
         let exe = compile("test_api", Link::Dynamic);
-        assert_all_passed(&valgrind(&exe, &[&spec()]), "test_api");
+        let args = api_args("valgrind");
+        let args: Vec<&Path> = args.iter().map(PathBuf::as_path).collect();
+        assert_all_passed(&valgrind(&exe, &args), "test_api");
     }
 }
 

@@ -1,6 +1,6 @@
 /* The dsvmpool C API: every call, ownership, outputs-only-on-success, abuse (NULLs, invalid
  * UTF-8, too-small buffers, out-of-range indexes and codes) and use of one pool from several
- * threads. Usage: test_api <valid-spec.toml> */
+ * threads. Usage: test_api <valid-spec.toml> <spec-with-extension.toml> <scratch-dir> */
 #include <dsvmpool.h>
 
 #include <pthread.h>
@@ -10,6 +10,8 @@
 #define SENTINEL ((void *)0x1)
 
 static const char *spec_path;
+static const char *extension_spec_path;
+static const char *scratch_dir;
 static char *spec_text;
 static size_t spec_len;
 
@@ -384,6 +386,98 @@ static void test_sim(void) {
     DSVMPOOL_POOL_CLEAR(pool);
 }
 
+static int file_size(const char *path) {
+    FILE *f = fopen(path, "rb");
+    long n;
+    if (f == NULL) return -1;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fclose(f);
+    return (int)n;
+}
+
+static void test_render(void) {
+    dsvmpool_pool *pool = NULL, *ext = NULL;
+    dsvmpool_error *err = NULL;
+    char *json = NULL, *plain = NULL, *tagged = NULL, *out = SENTINEL;
+    char *buf;
+    char path[4096];
+    size_t written = 0;
+
+    CHECK_RESULT(dsvmpool_pool_load_file(spec_path, &pool, NULL), DSVMPOOL_RESULT_OK);
+    CHECK_RESULT(dsvmpool_pool_render(pool, 0, NULL, &json, &err), DSVMPOOL_RESULT_OK);
+    CHECK(json != NULL && strncmp(json, "{\"template\":{", 13) == 0);
+    CHECK(strstr(json, "deploymentTemplate.json") != NULL);
+    CHECK(strstr(json, "\"user_data\":\"#cloud-config") != NULL);
+    CHECK(strstr(json, "\"secure_parameters\":[") != NULL);
+    CHECK(strstr(json, "\"scale_set\":\"team-vmss\"") != NULL);
+    CHECK(strstr(json, "\"_generator\"") != NULL);
+    CHECK_RESULT(dsvmpool_pool_render(pool, DSVMPOOL_RENDER_NO_GENERATOR_METADATA, NULL, &plain, NULL),
+                 DSVMPOOL_RESULT_OK);
+    CHECK(plain != NULL && strstr(plain, "\"_generator\"") == NULL);
+
+    /* The update tag lands on the scale set's extensions. */
+    CHECK_RESULT(dsvmpool_pool_load_file(extension_spec_path, &ext, NULL), DSVMPOOL_RESULT_OK);
+    CHECK_RESULT(dsvmpool_pool_render(ext, 0, "run-2", &tagged, &err), DSVMPOOL_RESULT_OK);
+    CHECK(tagged != NULL && strstr(tagged, "\"forceUpdateTag\":\"run-2\"") != NULL);
+
+    /* Into a buffer: exact fit, one byte short. */
+    buf = malloc(strlen(json) + 1);
+    CHECK_RESULT(dsvmpool_pool_render_into(pool, 0, NULL, buf, strlen(json) + 1, &written, &err), DSVMPOOL_RESULT_OK);
+    CHECK(written == strlen(json) && strcmp(buf, json) == 0);
+    buf[0] = 'x';
+    written = 7;
+    CHECK_RESULT(dsvmpool_pool_render_into(pool, 0, NULL, buf, strlen(json), &written, &err),
+                 DSVMPOOL_RESULT_INSUFFICIENT_SIZE);
+    CHECK(buf[0] == 'x' && written == 7);
+    DSVMPOOL_ERROR_CLEAR(err);
+    free(buf);
+
+    /* To a directory: every file; a regular file in the way is an I/O error. */
+    snprintf(path, sizeof path, "%s/out", scratch_dir);
+    CHECK_RESULT(dsvmpool_pool_render_to_dir(pool, 0, NULL, path, &err), DSVMPOOL_RESULT_OK);
+    snprintf(path, sizeof path, "%s/out/azuredeploy.json", scratch_dir);
+    CHECK(file_size(path) > 1000);
+    snprintf(path, sizeof path, "%s/out/azuredeploy.parameters.json", scratch_dir);
+    CHECK(file_size(path) > 10);
+    snprintf(path, sizeof path, "%s/blocked", scratch_dir);
+    {
+        FILE *f = fopen(path, "w");
+        CHECK(f != NULL);
+        if (f != NULL) fclose(f);
+    }
+    CHECK_RESULT(dsvmpool_pool_render_to_dir(pool, 0, NULL, path, &err), DSVMPOOL_RESULT_IO);
+    CHECK(strstr(dsvmpool_error_details(err), "blocked") != NULL);
+    DSVMPOOL_ERROR_CLEAR(err);
+
+    /* Abuse. */
+    CHECK_RESULT(dsvmpool_pool_render(pool, 0x80, NULL, &out, &err), DSVMPOOL_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(dsvmpool_error_details(err), "\"parameter\":\"flags\"") != NULL);
+    DSVMPOOL_ERROR_CLEAR(err);
+    CHECK_RESULT(dsvmpool_pool_render(pool, 0, "\xff", &out, NULL), DSVMPOOL_RESULT_INVALID_UTF8);
+    CHECK_RESULT(dsvmpool_pool_render(NULL, 0, NULL, &out, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(dsvmpool_pool_render(pool, 0, NULL, NULL, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(dsvmpool_pool_render_into(pool, 0, NULL, NULL, 10, &written, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(dsvmpool_pool_render_to_dir(pool, 0, NULL, NULL, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK_RESULT(dsvmpool_pool_render_to_dir(NULL, 0, NULL, scratch_dir, NULL), DSVMPOOL_RESULT_NULL_PARAMETER);
+    CHECK(out == SENTINEL);
+    {
+        static const char bad[] = "name = \"Team!\"\nlocation = \"westeurope\"\nresource_group = \"rg\"\n";
+        dsvmpool_pool *invalid = NULL;
+        CHECK_RESULT(dsvmpool_pool_from_toml(bad, sizeof bad - 1, &invalid, NULL), DSVMPOOL_RESULT_OK);
+        CHECK_RESULT(dsvmpool_pool_render(invalid, 0, NULL, &out, &err), DSVMPOOL_RESULT_VALIDATION);
+        CHECK(out == SENTINEL && dsvmpool_error_diagnostic_count(err) >= 1);
+        DSVMPOOL_ERROR_CLEAR(err);
+        DSVMPOOL_POOL_CLEAR(invalid);
+    }
+
+    DSVMPOOL_STRING_CLEAR(json);
+    DSVMPOOL_STRING_CLEAR(plain);
+    DSVMPOOL_STRING_CLEAR(tagged);
+    DSVMPOOL_POOL_CLEAR(ext);
+    DSVMPOOL_POOL_CLEAR(pool);
+}
+
 /* One pool, several threads planning at once: the same result everywhere. */
 #define THREADS 4
 #define ROUNDS 25
@@ -431,11 +525,13 @@ static void test_threads(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <valid-spec.toml>\n", argv[0]);
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s <valid-spec.toml> <spec-with-extension.toml> <scratch-dir>\n", argv[0]);
         return 2;
     }
     spec_path = argv[1];
+    extension_spec_path = argv[2];
+    scratch_dir = argv[3];
     spec_text = read_file(spec_path, &spec_len);
     if (spec_text == NULL) {
         fprintf(stderr, "cannot read %s\n", spec_path);
@@ -448,6 +544,7 @@ int main(int argc, char **argv) {
     test_abuse();
     test_schema();
     test_sim();
+    test_render();
     test_threads();
     free(spec_text);
     return check_summary("test_api");

@@ -1,6 +1,6 @@
 /* Replays the golden spec fixtures shared by every suite: each invalid case must fail with
  * exactly the expected error paths and rules (through the file and the text entry points);
- * each valid case must validate and plan.
+ * each valid case must validate, plan and render.
  *
  * Usage: test_fixtures <manifest>, where each manifest line is either
  *   valid<TAB><file>
@@ -121,6 +121,14 @@ static void check_valid(const char *file) {
         CHECK(dsvmpool_pool_plan_into(pool, buf, strlen(plan) + 1, &written, NULL) == DSVMPOOL_RESULT_OK);
         CHECK(written == strlen(plan) && strcmp(buf, plan) == 0);
         free(buf);
+        {
+            /* A valid spec renders, or is one Azure would reject (RENDER). */
+            char *art = NULL;
+            dsvmpool_result rr = dsvmpool_pool_render(pool, 0, NULL, &art, NULL);
+            CHECK(rr == DSVMPOOL_RESULT_OK || rr == DSVMPOOL_RESULT_RENDER);
+            CHECK((rr == DSVMPOOL_RESULT_OK) == (art != NULL));
+            dsvmpool_string_free(art);
+        }
     }
     dsvmpool_string_free(plan);
     dsvmpool_error_free(err);
