@@ -22,6 +22,7 @@ pub mod lifecycle;
 pub mod names;
 pub mod pool;
 pub mod pricing;
+pub mod render;
 pub mod spec;
 
 pub use error::{Diagnostic, Error, ErrorKind, Result, Severity, ValidationErrors};

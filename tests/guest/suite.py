@@ -55,6 +55,28 @@ def log(msg):
         print(f"[guest {time.monotonic() - T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
 
+CHILDREN = []  # every process started here, stopped on exit (by pid)
+
+
+def stop_children(*_):
+    for p in CHILDREN:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM) if getattr(p, "own_group", False) else p.terminate()
+            except ProcessLookupError:
+                pass
+    for p in CHILDREN:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def on_signal(signum, _frame):
+    stop_children()
+    os._exit(128 + signum)
+
+
 class CheckFailed(Exception):
     pass
 
@@ -171,6 +193,8 @@ class Samba:
         self.proc = subprocess.Popen(["smbd", "--foreground", "--no-process-group", "-s", self.conf],
                                      stdout=self.out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
+        self.proc.own_group = True
+        CHILDREN.append(self.proc)
         wait_port(self.port, "smbd")
 
     def stop(self):
@@ -230,6 +254,7 @@ LOG {{ Default_Log_Level = EVENT; }}
                                       "-p", os.path.join(self.dir, "ganesha.pid"), "-N", "NIV_EVENT"],
                                      stdout=self.out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
+        CHILDREN.append(self.proc)
         wait_port(self.port, "ganesha")
 
     def stop(self):
@@ -377,6 +402,7 @@ class Guest:
              "-drive", f"file={self.seed},format=raw,if=virtio,readonly=on",
              "-netdev", ",".join(net), "-device", "virtio-net-pci,netdev=n0"],
             stdout=self.qlog, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        CHILDREN.append(self.proc)
         self.launched = time.monotonic()
         log(f"{self.sc.pool.name}/{self.name}: launched (qemu pid {self.proc.pid}, ssh 127.0.0.1:{self.ssh_port})")
 
@@ -675,6 +701,8 @@ def main():
     ap.add_argument("--smp", type=int, default=1)
     ap.add_argument("--results", help="write the results as JSON here")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     if os.geteuid() != 0:
         raise SystemExit("run as root (Samba, nfs-ganesha)")
     scenarios = []
@@ -710,4 +738,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    finally:
+        stop_children()
+    sys.exit(code)

@@ -12,8 +12,13 @@ DSVMPOOL_USERS=${DSVMPOOL_USERS:-/etc/dsvmpool/users}
 readonly E_OK=0 E_CONFIG=1 E_PACKAGE=2 E_CREDENTIAL=3 E_UNREACHABLE=4 E_USERS=5
 
 log() {
-  printf 'dsvmpool[%s]: %s\n' "${0##*/}" "$*" >&2
-  logger -t dsvmpool -- "${0##*/}: $*" 2>/dev/null || true
+  if [ -n "${JOURNAL_STREAM:-}" ]; then
+    # a systemd service: standard error already goes to the journal
+    printf '%s: %s\n' "${0##*/}" "$*" >&2
+  else
+    printf 'dsvmpool[%s]: %s\n' "${0##*/}" "$*" >&2
+    logger -t dsvmpool -- "${0##*/}: $*" 2>/dev/null || true
+  fi
 }
 
 # The systemd unit name of the mount point, e.g. shared-workspace.mount.
