@@ -152,7 +152,10 @@ pub struct ProvisioningArtifacts {
 /// assert!(user_data.contains("/usr/local/sbin/dsvmpool-provision"));
 /// # Ok::<(), dsvmpool::Error>(())
 /// ```
-pub fn render_cloud_init(pool: &ValidPool, opts: &ProvisionOptions) -> Result<ProvisioningArtifacts> {
+pub fn render_cloud_init(
+    pool: &ValidPool,
+    opts: &ProvisionOptions,
+) -> Result<ProvisioningArtifacts> {
     let host = match &opts.share_host {
         Some(h) if is_host(h) => h.clone(),
         Some(h) => {
@@ -218,7 +221,11 @@ fn pool_conf(pool: &ValidPool, host: &str) -> String {
         ("DSVMPOOL_ACCOUNT", account.to_string()),
         (
             "DSVMPOOL_CRED_FILE",
-            if smb { smb::credentials_file(account) } else { String::new() },
+            if smb {
+                smb::credentials_file(account)
+            } else {
+                String::new()
+            },
         ),
         ("DSVMPOOL_CREDENTIAL", credential.into()),
     ];
@@ -284,7 +291,13 @@ fn linux_files(pool: &ValidPool, host: &str) -> Vec<ProvisionFile> {
     let spec = pool.spec();
     let mut users = String::new();
     for u in &spec.users {
-        users.push_str(&format!("{}:{}:{}:{}\n", u.name, u.uid, u.gid(), u8::from(u.admin)));
+        users.push_str(&format!(
+            "{}:{}:{}:{}\n",
+            u.name,
+            u.uid,
+            u.gid(),
+            u8::from(u.admin)
+        ));
     }
     let mut files = vec![
         file("/etc/dsvmpool/pool.conf", "0644", &pool_conf(pool, host)),
@@ -293,14 +306,34 @@ fn linux_files(pool: &ValidPool, host: &str) -> Vec<ProvisionFile> {
     for u in spec.users.iter().filter(|u| !u.ssh_keys.is_empty()) {
         let mut keys = u.ssh_keys.join("\n");
         keys.push('\n');
-        files.push(file(&format!("/etc/dsvmpool/ssh/{}.pub", u.name), "0644", &keys));
+        files.push(file(
+            &format!("/etc/dsvmpool/ssh/{}.pub", u.name),
+            "0644",
+            &keys,
+        ));
     }
     files.extend([
-        file("/usr/local/lib/dsvmpool/dsvmpool-lib.sh", "0644", scripts::LIB),
-        file("/usr/local/lib/dsvmpool/dsvmpool-fetch-key", "0755", scripts::FETCH_KEY),
+        file(
+            "/usr/local/lib/dsvmpool/dsvmpool-lib.sh",
+            "0644",
+            scripts::LIB,
+        ),
+        file(
+            "/usr/local/lib/dsvmpool/dsvmpool-fetch-key",
+            "0755",
+            scripts::FETCH_KEY,
+        ),
         file(PROVISION_COMMAND, "0755", scripts::PROVISION),
-        file("/usr/local/sbin/dsvmpool-workspace", "0755", scripts::WORKSPACE),
-        file("/usr/local/sbin/dsvmpool-notebooks", "0755", scripts::NOTEBOOKS),
+        file(
+            "/usr/local/sbin/dsvmpool-workspace",
+            "0755",
+            scripts::WORKSPACE,
+        ),
+        file(
+            "/usr/local/sbin/dsvmpool-notebooks",
+            "0755",
+            scripts::NOTEBOOKS,
+        ),
         file(STORAGE_KEY_COMMAND, "0755", scripts::STORAGE_KEY),
         file(
             "/etc/systemd/system/dsvmpool-workspace.service",

@@ -14,7 +14,8 @@ use crate::spec::{StorageKind, ValidPool};
 /// `_netdev,nofail` and an automount: the share is mounted at first access (and by
 /// `dsvmpool-workspace.service` at boot), comes back after reboot or deallocate/start, and an
 /// unreachable server never blocks boot; one attempt gives up after 30 s.
-pub const PERSISTENT_OPTIONS: &str = "_netdev,nofail,x-systemd.automount,x-systemd.mount-timeout=30";
+pub const PERSISTENT_OPTIONS: &str =
+    "_netdev,nofail,x-systemd.automount,x-systemd.mount-timeout=30";
 
 /// One mount, as an fstab entry needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
