@@ -596,6 +596,10 @@ class Scenario:
                 st = g.ssh(f"stat -c '%a %U %G' {cred}; stat -c '%a %U' $(dirname {cred})").stdout.split("\n")
                 if st[0] != "600 root root" or st[1] != "700 root":
                     raise CheckFailed(f"{g.name}: credentials file {st[0]!r}, directory {st[1]!r}")
+                # positive control: the key is there, so the search below would find a leak
+                want = f"username={self.pool.conf['DSVMPOOL_ACCOUNT']}\npassword={self.storage_key}\n"
+                if g.ssh(f"cat {cred}").stdout != want:
+                    raise CheckFailed(f"{g.name}: the credentials file does not hold the account and key")
             # everything a process list, log or journal holds, streamed to the host and searched here
             dump = g.ssh("cat /var/lib/e2e/ps.log; for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo; "
                          "tr '\\0' '\\n' < $p/environ; done 2>/dev/null; journalctl -o export --no-pager; "
