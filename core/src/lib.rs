@@ -17,6 +17,7 @@
 //! # Ok::<(), dsvmpool::Error>(())
 //! ```
 
+pub mod azure;
 pub mod error;
 pub mod lifecycle;
 pub mod names;

@@ -57,33 +57,18 @@ pub fn parse_str(text: &str, format: Format) -> Result<PoolSpec> {
             serde_path_to_error::deserialize(de).map_err(|e| {
                 let path = e.path().to_string();
                 let inner = e.into_inner();
-                let msg = inner.to_string();
-                if path == "." || path.is_empty() {
-                    if let Some(loc) = inner.location() {
-                        if msg.contains("while parsing")
-                            || msg.contains("while scanning")
-                            || msg.contains("did not find")
-                        {
-                            return Error::invalid(
-                                Diagnostic::error(
-                                    "",
-                                    "syntax",
-                                    format!(
-                                        "YAML syntax error at line {}, column {}: {msg}",
-                                        loc.line(),
-                                        loc.column()
-                                    ),
-                                )
-                                .hint("fix the YAML syntax"),
-                            );
-                        }
-                    }
+                let loc = inner
+                    .location()
+                    .map(|l| format!("line {}, column {}", l.line(), l.column()));
+                let msg = strip_yaml_location(&inner.to_string());
+                if matches!(path.as_str(), "" | "." | "?") && !is_data_error(&msg) {
+                    let at = loc.map(|l| format!(" at {l}")).unwrap_or_default();
+                    return Error::invalid(
+                        Diagnostic::error("", "syntax", format!("YAML syntax error{at}: {msg}"))
+                            .hint("fix the YAML syntax"),
+                    );
                 }
-                from_serde(&path, &strip_yaml_location(&msg), || {
-                    inner
-                        .location()
-                        .map(|l| format!("line {}, column {}", l.line(), l.column()))
-                })
+                from_serde(&path, &msg, || loc)
             })
         }
         Format::Json => {
@@ -190,6 +175,25 @@ fn strip_json_location(msg: &str) -> String {
     }
 }
 
+/// Whether a serde message is about the data (a field or value) rather than the syntax.
+fn is_data_error(msg: &str) -> bool {
+    let m = msg
+        .split_once(": ")
+        .filter(|(p, _)| !p.contains(' '))
+        .map_or(msg, |(_, rest)| rest);
+    [
+        "unknown field",
+        "missing field",
+        "unknown variant",
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "duplicate field",
+    ]
+    .iter()
+    .any(|p| m.starts_with(p))
+}
+
 fn strip_yaml_location(msg: &str) -> String {
     match msg.find(" at line ") {
         Some(i) => msg[..i].to_string(),
@@ -201,10 +205,22 @@ fn strip_yaml_location(msg: &str) -> String {
 fn from_serde(path: &str, msg: &str, loc: impl FnOnce() -> Option<String>) -> Error {
     let path = if path == "." { "" } else { path };
     let msg = msg.trim();
+    // YAML messages start with the (parent) path: drop it, the diagnostic carries the path.
+    let msg = match msg.split_once(": ") {
+        Some((prefix, rest))
+            if !prefix.contains(' ') && (path.starts_with(prefix) || prefix == ".") =>
+        {
+            rest
+        }
+        _ => msg,
+    };
     let at = loc().map(|l| format!(" ({l})")).unwrap_or_default();
     let join = |field: &str| {
+        let field = if field.is_empty() { "\"\"" } else { field };
         if path.is_empty() {
             field.to_string()
+        } else if path == field || path.ends_with(&format!(".{field}")) {
+            path.to_string()
         } else {
             format!("{path}.{field}")
         }
@@ -217,7 +233,7 @@ fn from_serde(path: &str, msg: &str, loc: impl FnOnce() -> Option<String>) -> Er
             "unknown-field",
             format!("unknown field `{field}`{at}"),
         );
-        d = match closest(field, &expected) {
+        d = match closest(field, &expected).filter(|_| !field.is_empty()) {
             Some(c) => d.hint(format!("did you mean `{c}`?")),
             None if !expected.is_empty() => {
                 d.hint(format!("expected one of {}", expected.join(", ")))
@@ -255,6 +271,7 @@ fn from_serde(path: &str, msg: &str, loc: impl FnOnce() -> Option<String>) -> Er
         Diagnostic::error(path, "duplicate-key", format!("{msg}{at}")).hint("write each key once")
     } else {
         Diagnostic::error(path, "parse", format!("{msg}{at}"))
+            .hint("check the value against the spec reference (`dsvmpool schema`)")
     };
     Error::invalid(d)
 }

@@ -949,7 +949,7 @@ impl Validator {
                 );
             } else {
                 let n = u32::from(ssh.port_end - ssh.port_start) + 1;
-                if n < s.capacity.max {
+                if n < s.capacity.max && s.capacity.max <= 1000 {
                     self.err(
                         "access.instance_ssh.port_end",
                         "port-range",
