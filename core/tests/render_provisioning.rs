@@ -269,6 +269,28 @@ fn user_data_is_yaml_whose_files_are_the_rendered_files() {
     }
 }
 
+#[test]
+fn user_data_fits_custom_data_or_is_refused_by_name() {
+    let a = render(&smb_kv());
+    assert!(a.user_data.unwrap().len() < 30_000);
+    let user = |i: usize| {
+        format!(
+            "[[users]]\nname = \"user{i}\"\nuid = {}\nssh_keys = [\"{KEY}\", \"{KEY}\"]\n",
+            3000 + i
+        )
+    };
+    let many: String = (0..40).map(user).collect();
+    let spec = format!("{}\n{many}", smb_listkeys());
+    assert!(render(&spec).user_data.unwrap().len() <= dsvmpool::render::cloud_init::MAX_USER_DATA);
+    let too_many: String = (0..400).map(user).collect();
+    let e = render_cloud_init(
+        &valid(&format!("{}\n{too_many}", smb_listkeys())),
+        &ProvisionOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.validation().unwrap().errors[0].rule, "custom-data-size");
+}
+
 // ------------------------------------------------------------------ hostile strings
 
 const HOSTILE: &[&str] = &[

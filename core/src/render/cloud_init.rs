@@ -25,6 +25,9 @@ pub const PROVISION_COMMAND: &str = "/usr/local/sbin/dsvmpool-provision";
 /// Where the key-storing helper lands on the instance (reads the key on standard input).
 pub const STORAGE_KEY_COMMAND: &str = "/usr/local/sbin/dsvmpool-storage-key";
 
+/// Largest user data Azure accepts as `customData` (bytes, before base64).
+pub const MAX_USER_DATA: usize = 65_535;
+
 /// Render options that are not part of the pool spec.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -181,6 +184,19 @@ pub fn render_cloud_init(
     }
     let files = linux_files(pool, &host);
     let user_data = user_data(pool, &files)?;
+    if user_data.len() > MAX_USER_DATA {
+        return Err(Error::invalid(
+            Diagnostic::error(
+                "users",
+                "custom-data-size",
+                format!(
+                    "the user data would be {} bytes; Azure accepts at most {MAX_USER_DATA}",
+                    user_data.len()
+                ),
+            )
+            .hint("fewer users or SSH keys in the spec (add the others after deployment)"),
+        ));
+    }
     let key_delivery = (pool.spec().storage.kind == StorageKind::AzureFilesSmb
         && pool.credential() == CredentialMethod::AccountKey)
         .then(KeyDelivery::new);
