@@ -275,7 +275,7 @@ fn user_data_fits_custom_data_or_is_refused_by_name() {
     assert!(a.user_data.unwrap().len() < 30_000);
     let user = |i: usize| {
         format!(
-            "[[users]]\nname = \"user{i}\"\nuid = {}\nssh_keys = [\"{KEY}\", \"{KEY}\"]\n",
+            "[[users]]\nname = \"dsu{i}\"\nuid = {}\nssh_keys = [\"{KEY}\", \"{KEY}\"]\n",
             3000 + i
         )
     };
