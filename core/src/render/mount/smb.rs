@@ -15,6 +15,15 @@ pub fn credentials_file(account: &str) -> String {
     format!("/etc/smbcredentials/{account}.cred")
 }
 
+/// Options shared by the share's mount and the per-user folder mounts (which add `uid=`,
+/// `gid=`, `dir_mode=`, `file_mode=`).
+pub fn user_options(account: &str) -> String {
+    format!(
+        "vers=3.1.1,credentials={},serverino,nosharesock,actimeo=30,mfsymlinks",
+        credentials_file(account)
+    )
+}
+
 /// The mount of an SMB pool.
 pub fn plan(pool: &ValidPool, host: &str) -> MountPlan {
     let account = pool.storage_account().unwrap_or_default();
@@ -22,8 +31,8 @@ pub fn plan(pool: &ValidPool, host: &str) -> MountPlan {
         source: format!("//{host}/{}", pool.spec().storage.share.name),
         fstype: "cifs",
         options: format!(
-            "vers=3.1.1,credentials={},serverino,nosharesock,actimeo=30,mfsymlinks,idsfromsid,modefromsid,{PERSISTENT_OPTIONS}",
-            credentials_file(account)
+            "{},uid=0,gid=0,dir_mode=0711,file_mode=0600,{PERSISTENT_OPTIONS}",
+            user_options(account)
         ),
         package: "cifs-utils",
     }
