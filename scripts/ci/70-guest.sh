@@ -68,6 +68,9 @@ shellcheck tests/guest/*.sh tests/guest/image/e2e-hosts scripts/ci/70-guest.sh
 echo "[70-guest] ${#specs[@]} specs rendered; $n rendered scripts shellcheck-clean; cloud-init schema valid"
 rm -rf "$lint"
 
+# ---- the managed-identity key fetch (Key Vault and ARM listKeys) against test doubles
+/usr/bin/python3 tests/guest/fetch_key_test.py
+
 # ---- the real-guest suite
 tests/guest/run.sh
 echo "[70-guest] done in $(($(date +%s) - t0))s"

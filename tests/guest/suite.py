@@ -37,6 +37,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.parse
 
 import yaml
 
@@ -269,21 +270,26 @@ LOG {{ Default_Log_Level = EVENT; }}
 
 
 class IdentityDoubles:
-    """Test doubles of the instance metadata service (HTTP) and one Key Vault (HTTPS, test CA).
-    The vault answers only with a token the metadata double issued for the vault resource."""
+    """Test doubles of the instance metadata service (HTTP) and, on one HTTPS server with a
+    per-run test CA, of a Key Vault secret and of ARM's storage `listKeys`. Each answers only
+    with the token the metadata double issued for its own resource."""
 
-    def __init__(self, run, pool, key):
+    SUBSCRIPTION = "00000000-0000-0000-0000-0000000000e2"
+
+    def __init__(self, run, key, kv_url="", account="", resource_group="", arm_host="127.0.0.1"):
         self.dir = os.path.join(run, "identity")
         os.makedirs(self.dir, exist_ok=True)
-        self.token = "e2e-token-" + secrets.token_hex(16)
-        self.key, self.pool = key, pool
+        self.key, self.account, self.resource_group = key, account, resource_group
         self.requests = []
-        m = re.fullmatch(r"https://([^/]+)(/secrets/[^/?]+(?:/[^/?]+)?)", pool.kv_url)
-        if not m:
-            raise SystemExit(f"{pool.path}: unexpected Key Vault secret URL {pool.kv_url!r}")
-        self.kv_host, self.kv_path = m.group(1), m.group(2)
+        self.kv_host, self.kv_path = "127.0.0.1", None
+        if kv_url:
+            m = re.fullmatch(r"https://([^/]+)(/secrets/[^/?]+(?:/[^/?]+)?)", kv_url)
+            if not m:
+                raise SystemExit(f"unexpected Key Vault secret URL {kv_url!r}")
+            self.kv_host, self.kv_path = m.group(1), m.group(2)
         self._make_certs()
         doubles = self
+        self.tokens = {}  # resource -> token
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *a):
@@ -297,56 +303,79 @@ class IdentityDoubles:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _authorized(self, resource):
+                tok = doubles.tokens.get(resource)
+                return tok is not None and self.headers.get("Authorization") == f"Bearer {tok}"
+
             def do_GET(self):
-                doubles.requests.append((self.server.role, self.path))
+                doubles.requests.append((self.server.role, "GET", self.path))
                 path, _, query = self.path.partition("?")
-                q = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+                q = dict(urllib.parse.parse_qsl(query))
                 if self.server.role == "imds":
                     if self.headers.get("Metadata") != "true":
                         return self._send(400, {"error": "bad_request", "error_description": "Metadata header"})
                     if path == "/metadata/identity/oauth2/token":
-                        if q.get("resource") not in ("https%3A%2F%2Fvault.azure.net", "https://vault.azure.net"):
-                            return self._send(400, {"error": "invalid_resource"})
-                        return self._send(200, {"access_token": doubles.token, "token_type": "Bearer",
-                                                "expires_in": "3599", "resource": "https://vault.azure.net"})
+                        res = q.get("resource", "")
+                        if res not in doubles.tokens:
+                            return self._send(400, {"error": "invalid_resource", "error_description": res})
+                        return self._send(200, {"access_token": doubles.tokens[res], "token_type": "Bearer",
+                                                "expires_in": "3599", "resource": res})
+                    if path == "/metadata/instance/compute":
+                        return self._send(200, {"subscriptionId": doubles.SUBSCRIPTION, "resourceGroupName": "rg-vmss"})
                     return self._send(404, {"error": "not found"})
-                if self.headers.get("Authorization") != f"Bearer {doubles.token}":
+                if not self._authorized("https://vault.azure.net"):
                     return self._send(401, {"error": {"code": "Unauthorized", "message": "no valid token"}})
                 if path != doubles.kv_path or not q.get("api-version"):
                     return self._send(404, {"error": {"code": "SecretNotFound", "message": path}})
                 return self._send(200, {"value": doubles.key, "id": f"https://{doubles.kv_host}{path}"})
 
+            def do_POST(self):
+                doubles.requests.append((self.server.role, "POST", self.path))
+                path, _, query = self.path.partition("?")
+                want = (f"/subscriptions/{doubles.SUBSCRIPTION}/resourceGroups/{doubles.resource_group}"
+                        f"/providers/Microsoft.Storage/storageAccounts/{doubles.account}/listKeys")
+                if self.server.role != "tls" or not self._authorized(doubles.arm_resource):
+                    return self._send(401, {"error": {"code": "AuthenticationFailed", "message": "no valid token"}})
+                if path != want or "api-version=" not in query:
+                    return self._send(404, {"error": {"code": "ResourceNotFound", "message": path}})
+                return self._send(200, {"keys": [{"keyName": "key1", "value": doubles.key, "permissions": "FULL"},
+                                                 {"keyName": "key2", "value": "b3RoZXIta2V5", "permissions": "FULL"}]})
+
         self.imds = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.imds.role = "imds"
-        self.kv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.kv.role = "kv"
+        self.tls = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.tls.role = "tls"
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.cert, self.certkey)
-        self.kv.socket = ctx.wrap_socket(self.kv.socket, server_side=True)
+        self.tls.socket = ctx.wrap_socket(self.tls.socket, server_side=True)
         self.imds_port = self.imds.server_address[1]
-        self.kv_port = self.kv.server_address[1]
-        for s in (self.imds, self.kv):
-            threading.Thread(target=s.serve_forever, daemon=True).start()
+        self.kv_port = self.tls.server_address[1]
+        self.arm_endpoint = f"https://{arm_host}:{self.kv_port}"
+        self.arm_resource = self.arm_endpoint + "/"
+        self.tokens = {"https://vault.azure.net": "e2e-kv-token-" + secrets.token_hex(16),
+                       self.arm_resource: "e2e-arm-token-" + secrets.token_hex(16)}
+        for srv in (self.imds, self.tls):
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
 
     def _make_certs(self):
         d = self.dir
-        self.ca, self.cert, self.certkey = f"{d}/ca.crt", f"{d}/kv.crt", f"{d}/kv.key"
+        self.ca, self.cert, self.certkey = f"{d}/ca.crt", f"{d}/tls.crt", f"{d}/tls.key"
 
         def ossl(*a):
             subprocess.run(["openssl", *a], check=True, capture_output=True)
 
-        ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=dsvmpool e2e test CA",
+        ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=dsvmpool test CA",
              "-keyout", f"{d}/ca.key", "-out", self.ca)
         ossl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={self.kv_host}", "-keyout", self.certkey,
-             "-out", f"{d}/kv.csr")
+             "-out", f"{d}/tls.csr")
         with open(f"{d}/ext.cnf", "w") as f:
-            f.write(f"subjectAltName=DNS:{self.kv_host}\n")
-        ossl("x509", "-req", "-in", f"{d}/kv.csr", "-CA", self.ca, "-CAkey", f"{d}/ca.key", "-CAcreateserial",
+            f.write(f"subjectAltName=DNS:{self.kv_host},IP:127.0.0.1\n")
+        ossl("x509", "-req", "-in", f"{d}/tls.csr", "-CA", self.ca, "-CAkey", f"{d}/ca.key", "-CAcreateserial",
              "-days", "2", "-extfile", f"{d}/ext.cnf", "-out", self.cert)
 
     def stop(self):
-        for s in (self.imds, self.kv):
-            s.shutdown()
+        for srv in (self.imds, self.tls):
+            srv.shutdown()
 
 
 # ------------------------------------------------------------------ guests
@@ -494,7 +523,9 @@ class Scenario:
             self.storage_key = base64.b64encode(secrets.token_bytes(64)).decode()  # shaped like an account key
             self.server = Samba(self.run, self.pool, self.storage_key)
             if self.pool.managed_identity:
-                self.identity = IdentityDoubles(self.run, self.pool, self.storage_key)
+                self.identity = IdentityDoubles(self.run, self.storage_key, kv_url=self.pool.kv_url,
+                                                account=self.pool.conf["DSVMPOOL_ACCOUNT"],
+                                                resource_group=self.pool.conf.get("DSVMPOOL_ACCOUNT_RESOURCE_GROUP", ""))
         else:
             self.server = Ganesha(self.run, self.pool)
         self.guests = [Guest(self, "g1"), Guest(self, "g2")]
@@ -624,11 +655,11 @@ class Scenario:
             if self.storage_key and self.storage_key.encode() in blob:
                 i = blob.index(self.storage_key.encode())
                 raise CheckFailed(f"{g.name}: the storage key appears in the process list/logs: ...{blob[max(0, i - 200):i]!r}")
-            if self.identity and self.identity.token.encode() in blob:
-                raise CheckFailed(f"{g.name}: the managed-identity token appears in the process list/logs")
+            if self.identity and any(t.encode() in blob for t in self.identity.tokens.values()):
+                raise CheckFailed(f"{g.name}: a managed-identity token appears in the process list/logs")
             out.append(f"{g.name}: {size // 1024} KiB of process lists, logs and journal clean")
         if self.identity:
-            kv = [p for role, p in self.identity.requests if role == "kv"]
+            kv = [p for role, _, p in self.identity.requests if role == "tls"]
             if not kv:
                 raise CheckFailed("the guests never asked the Key Vault double for the key")
             out.append(f"key fetched with managed identity ({len(self.identity.requests)} metadata/vault requests)")
