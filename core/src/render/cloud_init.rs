@@ -60,16 +60,6 @@ pub struct ProvisionFile {
     pub content: String,
 }
 
-impl ProvisionFile {
-    /// Whether the file is a shell script (shellcheck applies).
-    pub fn is_shell_script(&self) -> bool {
-        self.content.starts_with("#!/bin/bash")
-            || self.content.starts_with("#!/bin/sh")
-            || self.content.starts_with("# shellcheck shell=")
-            || self.path.ends_with(".conf") && self.path.starts_with("/etc/dsvmpool/")
-    }
-}
-
 /// The script that delivers the storage key for `account_key` SMB pools, split around the key
 /// so a template can put the key in between (e.g. ARM `concat(before, listKeys(..).keys[0].value,
 /// after)`) and send it only in the extension's protected settings. The key travels in a
