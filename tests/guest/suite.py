@@ -617,7 +617,8 @@ class Scenario:
         m = shlex.quote(self.pool.mount)
         state = (f"sha256sum /etc/fstab; grep -c ' {m} ' /etc/fstab; findmnt -n -t {self.pool.fstype} --mountpoint {m} | wc -l; "
                  f"for u in $(cut -d: -f1 /etc/dsvmpool/users); do readlink /home/$u/notebooks/remote; done; "
-                 f"find {m}/notebooks -maxdepth 2 | sort; find {m}/notebooks -type l | wc -l")
+                 f"find {m}/notebooks -maxdepth 2 | sort; findmnt -rn -t {self.pool.fstype} -o TARGET | sort | uniq -c; "
+                 f"find {m}/notebooks -type l | wc -l")
         before = g1.ssh(state).stdout
         r = g1.ssh("/usr/local/sbin/dsvmpool-provision", check=False, timeout=300)
         after = g1.ssh(state).stdout
@@ -626,7 +627,8 @@ class Scenario:
         if before != after:
             raise CheckFailed(f"state changed:\n--- before\n{before}\n--- after\n{after}")
         lines = after.splitlines()
-        if lines[1] != "1" or lines[2] != "1" or lines[-1] != "0":
+        stacked = [l for l in lines if re.fullmatch(r"\s*([2-9]|\d\d+) /\S*", l)]
+        if lines[1] != "1" or lines[2] != "1" or lines[-1] != "0" or stacked:
             raise CheckFailed(f"want one fstab line, one mount, no links inside the share:\n{after}")
         g1.ssh("cat ~/notebooks/remote/analysis.ipynb >/dev/null", user=alice)
         return "fstab unchanged (1 line), 1 mount, links intact, exit 0"
