@@ -82,6 +82,99 @@ enum Command {
     Schema,
     /// Show what the pool will be: resources, addresses, autoscale, cost.
     Plan(SpecArg),
+    /// Check what the autoscale settings will do: flapping, scale from zero, profile windows,
+    /// budget. Exits 1 when a finding is an error.
+    Lint {
+        #[command(flatten)]
+        spec: SpecArg,
+        /// Instance boot time, for the cooldown check (e.g. `5m`). Default 5 min (Windows 10).
+        #[arg(long)]
+        boot_time: Option<String>,
+    },
+    /// Simulate a team using the pool: cost, waits, refused and killed sessions.
+    Simulate(SimulateArgs),
+    /// Write the ARM template, its parameters file and the provisioning files.
+    Render {
+        #[command(flatten)]
+        spec: SpecArg,
+        /// Output directory (created if missing).
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct SimulateArgs {
+    #[command(flatten)]
+    spec: SpecArg,
+    /// Session trace (CSV `user,start,duration,cpu` or JSON).
+    #[arg(
+        long,
+        required_unless_present = "synthetic",
+        conflicts_with = "synthetic"
+    )]
+    trace: Option<PathBuf>,
+    /// Generate a synthetic team of this many users instead of reading a trace.
+    #[arg(long)]
+    synthetic: Option<u32>,
+    /// Synthetic team: days to generate.
+    #[arg(long, default_value_t = 28)]
+    days: u32,
+    /// Synthetic team: first day (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-01-05")]
+    start_date: String,
+    /// Synthetic team: time zone (default: the working hours' zone, else UTC).
+    #[arg(long)]
+    time_zone: Option<String>,
+    /// Synthetic team: random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the trace used to this CSV file.
+    #[arg(long)]
+    save_trace: Option<PathBuf>,
+    /// Compare policies side by side (fixed, cpu, spec, sessions; all when no list is given).
+    #[arg(long, num_args = 0..=1, default_missing_value = "fixed,cpu,spec,sessions", value_delimiter = ',')]
+    compare: Option<Vec<String>>,
+    /// Write plots (instances vs users, cost per day) to this .svg or .png file (repeatable).
+    #[arg(long)]
+    plot: Vec<PathBuf>,
+    /// Seconds between autoscale runs.
+    #[arg(long, default_value_t = 60)]
+    eval_interval: i64,
+    /// Instance boot time (e.g. `5m`).
+    #[arg(long, default_value = "5m")]
+    boot_time: String,
+    /// How long a user waits for an instance before giving up (e.g. `15m`).
+    #[arg(long, default_value = "15m")]
+    patience: String,
+    /// Instances with sessions are protected from scale-in.
+    #[arg(long)]
+    protect_busy: bool,
+    /// Sessions per instance of the `sessions` policy when the spec sets none.
+    #[arg(long, default_value_t = 4)]
+    session_target: u32,
+    /// Instances of the `fixed` reference pool (default: capacity.max).
+    #[arg(long)]
+    fixed_instances: Option<u32>,
+    /// Timeline resolution (e.g. `1h`).
+    #[arg(long, default_value = "1h")]
+    timeline_step: String,
+}
+
+fn seconds(flag: &str, v: &str) -> Result<i64, Fail> {
+    dsvmpool::spec::values::parse_duration(v)
+        .filter(|s| *s > 0)
+        .map(|s| s as i64)
+        .ok_or_else(|| Fail {
+            code: 2,
+            quiet: false,
+            error: Error::invalid(Diagnostic::error(
+                flag,
+                "duration",
+                format!("`{v}` is not a duration (e.g. `5m`, `PT5M`)"),
+            )),
+            file: None,
+        })
 }
 
 /// A failure with the exit code it maps to.
@@ -89,6 +182,8 @@ struct Fail {
     code: u8,
     error: Error,
     file: Option<PathBuf>,
+    /// Already reported on standard output.
+    quiet: bool,
 }
 
 fn main() -> ExitCode {
@@ -97,7 +192,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            report(out, &f);
+            if !f.quiet {
+                report(out, &f);
+            }
             ExitCode::from(f.code)
         }
     }
@@ -122,6 +219,7 @@ fn fail(error: Error, file: Option<&Path>) -> Fail {
         code,
         error,
         file: file.map(Path::to_path_buf),
+        quiet: false,
     }
 }
 
@@ -207,6 +305,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
                         message: "already exists (use --force to overwrite)".into(),
                     },
                     file: None,
+                    quiet: false,
                 });
             }
             std::fs::write(&path, text).map_err(|e| fail(Error::io(&path, e), None))?;
@@ -245,6 +344,51 @@ fn run(cli: Cli) -> Result<(), Fail> {
             let _ = std::io::stdout().write_all(json_schema().as_bytes());
             Ok(())
         }
+        Command::Lint { spec, boot_time } => {
+            let pool = load(&spec)?;
+            let valid = pool.validate().map_err(|e| fail(e, Some(&spec.file)))?;
+            let boot = boot_time
+                .as_deref()
+                .map(|b| seconds("--boot-time", b))
+                .transpose()?;
+            let findings = dsvmpool::autoscale::lint(
+                &valid,
+                &dsvmpool::autoscale::LintOptions { boot_time: boot },
+            );
+            let errors = dsvmpool::autoscale::lint::has_errors(&findings);
+            if out == Output::Json {
+                print_json(&serde_json::json!({
+                    "ok": !errors,
+                    "file": spec.file.display().to_string(),
+                    "findings": findings,
+                }));
+            } else {
+                for d in &findings {
+                    println!("{}", diag_text(Some(&spec.file), d));
+                }
+                let n_err = findings
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .count();
+                println!(
+                    "{}: {n_err} error{}, {} warning{}",
+                    spec.file.display(),
+                    if n_err == 1 { "" } else { "s" },
+                    findings.len() - n_err,
+                    if findings.len() - n_err == 1 { "" } else { "s" }
+                );
+            }
+            if errors {
+                return Err(Fail {
+                    code: 1,
+                    error: Error::invalid(Diagnostic::error("", "lint", "lint found errors")),
+                    file: None,
+                    quiet: true,
+                });
+            }
+            Ok(())
+        }
+        Command::Simulate(a) => simulate(out, a),
         Command::Plan(arg) => {
             let pool = load(&arg)?;
             let valid = pool.validate().map_err(|e| fail(e, Some(&arg.file)))?;
@@ -256,5 +400,144 @@ fn run(cli: Cli) -> Result<(), Fail> {
             }
             Ok(())
         }
+        Command::Render { spec, out: dir } => render(out, &spec, &dir),
     }
+}
+
+fn render(out: Output, arg: &SpecArg, dir: &Path) -> Result<(), Fail> {
+    let pool = load(arg)?;
+    let valid = pool.validate().map_err(|e| fail(e, Some(&arg.file)))?;
+    let artifacts = dsvmpool::render::render(&valid, &dsvmpool::render::RenderOptions::default())
+        .map_err(|e| fail(e, Some(&arg.file)))?;
+    let written = artifacts.write_to(dir).map_err(|e| fail(e, None))?;
+    let deploy = deploy_command(&valid, dir, &artifacts.secure_parameters);
+    if out == Output::Json {
+        print_json(&serde_json::json!({
+            "ok": true,
+            "file": arg.file.display().to_string(),
+            "written": written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "secure_parameters": artifacts.secure_parameters,
+            "deploy_command": deploy,
+            "warnings": valid.warnings(),
+        }));
+    } else {
+        for w in valid.warnings() {
+            eprintln!("{}", diag_text(Some(&arg.file), w));
+        }
+        for p in &written {
+            println!("wrote {}", p.display());
+        }
+        println!("deploy with the Azure CLI:\n  {deploy}");
+    }
+    Ok(())
+}
+
+/// The plain Azure CLI command that deploys the rendered files (secure parameters come from the
+/// environment variables the spec names; their values are never printed).
+fn deploy_command(
+    pool: &dsvmpool::ValidPool,
+    dir: &Path,
+    secure: &[dsvmpool::render::SecureParameter],
+) -> String {
+    let mut cmd = format!(
+        "az deployment group create -g {} -n {} --template-file {} --parameters @{}",
+        pool.spec().resource_group,
+        dsvmpool::names::ResourceNames::for_pool(pool).deployment,
+        dir.join(dsvmpool::render::TEMPLATE_FILE).display(),
+        dir.join(dsvmpool::render::PARAMETERS_FILE).display()
+    );
+    for s in secure {
+        cmd.push_str(&format!(" --parameters {}=\"${}\"", s.name, s.env));
+    }
+    cmd
+}
+
+fn simulate(out: Output, a: SimulateArgs) -> Result<(), Fail> {
+    use dsvmpool::sim;
+    let pool = load(&a.spec)?;
+    let valid = pool.validate().map_err(|e| fail(e, Some(&a.spec.file)))?;
+    let trace = match (&a.trace, a.synthetic) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path).map_err(|e| fail(Error::io(path, e), None))?;
+            sim::Trace::parse(&text).map_err(|e| fail(e, Some(path)))?
+        }
+        (None, Some(users)) => {
+            let tz = a.time_zone.clone().unwrap_or_else(|| {
+                valid
+                    .spec()
+                    .autoscale
+                    .scale_to_zero
+                    .as_ref()
+                    .map_or_else(|| "UTC".to_string(), |z| z.time_zone.clone())
+            });
+            sim::generate(&sim::Team {
+                users,
+                days: a.days,
+                start_date: a.start_date.clone(),
+                time_zone: tz,
+                seed: a.seed,
+                ..sim::Team::default()
+            })
+            .map_err(|e| fail(e, None))?
+        }
+        (None, None) => unreachable!("clap requires --trace or --synthetic"),
+    };
+    if let Some(path) = &a.save_trace {
+        std::fs::write(path, trace.to_csv()).map_err(|e| fail(Error::io(path, e), None))?;
+    }
+    let opts = sim::SimOptions {
+        eval_interval: a.eval_interval.max(1),
+        boot_time: seconds("--boot-time", &a.boot_time)?,
+        patience: seconds("--patience", &a.patience)?,
+        protect_busy: a.protect_busy,
+        session_target: a.session_target,
+        fixed_instances: a.fixed_instances,
+        timeline_step: seconds("--timeline-step", &a.timeline_step)?,
+        ..sim::SimOptions::default()
+    };
+    let policies = match &a.compare {
+        None => vec![sim::Policy::Spec],
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                sim::Policy::from_name(n).ok_or_else(|| Fail {
+                    code: 2,
+                    error: Error::invalid(Diagnostic::error(
+                        "--compare",
+                        "policy",
+                        format!("`{n}` is not a policy (fixed, cpu, spec, sessions)"),
+                    )),
+                    file: None,
+                    quiet: false,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let t0 = std::time::Instant::now();
+    let reports = sim::compare(&valid, &policies, &trace, &opts);
+    let elapsed = t0.elapsed().as_secs_f64();
+    for p in &a.plot {
+        sim::write_plot(p, &reports).map_err(|e| fail(e, None))?;
+    }
+    if out == Output::Json {
+        if a.compare.is_some() {
+            print_json(&serde_json::json!({"reports": reports, "elapsed_s": elapsed}));
+        } else {
+            print_json(&reports[0]);
+        }
+    } else {
+        let r = &reports[0];
+        println!(
+            "{} sessions from {} to {} ({:.0} days)",
+            trace.sessions.len(),
+            r.start,
+            r.end,
+            r.days
+        );
+        print!("{}", sim::comparison_table(&reports));
+        for p in &a.plot {
+            println!("wrote {}", p.display());
+        }
+    }
+    Ok(())
 }

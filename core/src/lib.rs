@@ -17,6 +17,7 @@
 //! # Ok::<(), dsvmpool::Error>(())
 //! ```
 
+pub mod autoscale;
 pub mod azure;
 pub mod error;
 pub mod lifecycle;
@@ -24,6 +25,7 @@ pub mod names;
 pub mod pool;
 pub mod pricing;
 pub mod render;
+pub mod sim;
 pub mod spec;
 
 pub use error::{Diagnostic, Error, ErrorKind, Result, Severity, ValidationErrors};

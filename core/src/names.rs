@@ -53,3 +53,31 @@ impl ResourceNames {
         }
     }
 }
+
+/// Fixed namespace of dsvmpool's role-assignment name GUIDs (never change it: deployed names
+/// derive from it).
+const ROLE_ASSIGNMENT_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x6f1c_2b1e_55a4_5d0b_9a53_8e0f_7c2d_4a11);
+
+/// Name of a role assignment (a GUID, as Azure requires): a UUID v5 of the pool's identity
+/// (subscription, resource group, pool name), the scope, the role and the principal, so the same
+/// pool always renders the same names and two pools never share one.
+pub fn role_assignment_name(pool: &ValidPool, scope: &str, role: &str, principal: &str) -> String {
+    let s = pool.spec();
+    let key = format!(
+        "{}/{}/{}|{}|{}|{}",
+        s.subscription.as_deref().unwrap_or("").to_ascii_lowercase(),
+        s.resource_group.to_ascii_lowercase(),
+        s.name,
+        scope.to_ascii_lowercase(),
+        role,
+        principal
+    );
+    uuid::Uuid::new_v5(&ROLE_ASSIGNMENT_NAMESPACE, key.as_bytes()).to_string()
+}
+
+/// Name of a nested deployment that grants access in another resource group:
+/// `<pool>-access-<purpose>` (≤ 64 characters for the longest pool name and the purposes used).
+pub fn nested_deployment_name(pool: &ValidPool, purpose: &str) -> String {
+    format!("{}-access-{purpose}", pool.name())
+}

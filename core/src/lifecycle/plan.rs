@@ -2,7 +2,6 @@
 //! behaviour in words, and what it costs at min and max capacity.
 
 use crate::error::Diagnostic;
-use crate::names::ResourceNames;
 use crate::pricing::{self, HOURS_PER_MONTH};
 use crate::spec::values::{WEEKDAYS, parse_duration, parse_hhmm, parse_weekday};
 use crate::spec::{
@@ -118,133 +117,8 @@ pub struct Plan {
 /// The offline plan of a valid pool: everything it will create and what it will cost.
 pub fn plan(pool: &ValidPool) -> Plan {
     let s = pool.spec();
-    let names = ResourceNames::for_pool(pool);
-    let mut resources = Vec::new();
-    let mut add = |kind: &str, name: &str, action: Action, detail: String| {
-        resources.push(PlannedResource {
-            kind: kind.into(),
-            name: name.into(),
-            action,
-            detail,
-        });
-    };
-    let cidrs = s.access.source_cidrs.join(", ");
-    let mut ports = vec!["22".to_string()];
-    if s.access.jupyterhub.enabled && s.vm.os == Os::Ubuntu {
-        ports.push(s.access.jupyterhub.port.to_string());
-    }
-    if s.vm.os == Os::Windows {
-        ports.push("3389".into());
-    }
-    match &s.network.existing_subnet_id {
-        Some(id) => add(
-            "Microsoft.Network/virtualNetworks/subnets",
-            id.rsplit('/').next().unwrap_or(""),
-            Action::UseExisting,
-            id.clone(),
-        ),
-        None => {
-            add(
-                "Microsoft.Network/networkSecurityGroups",
-                &names.nsg,
-                Action::Create,
-                format!(
-                    "allow TCP {} from {cidrs}; nothing else inbound",
-                    ports.join(", ")
-                ),
-            );
-            add(
-                "Microsoft.Network/virtualNetworks",
-                &names.vnet,
-                Action::Create,
-                format!(
-                    "{} with subnet {} {}",
-                    s.network.vnet_cidr, names.subnet, s.network.subnet_cidr
-                ),
-            );
-        }
-    }
-    add(
-        "Microsoft.Network/publicIPAddresses",
-        &names.public_ip,
-        Action::Create,
-        format!("Standard, static, DNS label {}", pool.dns_label()),
-    );
-    add(
-        "Microsoft.Network/loadBalancers",
-        &names.load_balancer,
-        Action::Create,
-        format!(
-            "Standard; {} with SourceIP affinity{}; outbound rule",
-            ports
-                .iter()
-                .map(|p| format!("TCP {p}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if s.access.instance_ssh.enabled {
-                format!(
-                    "; NAT {}-{} → 22",
-                    s.access.instance_ssh.port_start, s.access.instance_ssh.port_end
-                )
-            } else {
-                String::new()
-            }
-        ),
-    );
-    if let Some(acct) = &names.storage_account {
-        let kind = match s.storage.kind {
-            StorageKind::AzureFilesNfs => "premium FileStorage, NFS 4.1, VNet only",
-            _ => "StorageV2, SMB 3.1.1, HTTPS only, TLS 1.2",
-        };
-        let action = if s.storage.account.create {
-            Action::Create
-        } else {
-            Action::UseExisting
-        };
-        add(
-            "Microsoft.Storage/storageAccounts",
-            acct,
-            action,
-            format!("{kind}, {}", pool.storage_sku()),
-        );
-        add(
-            "Microsoft.Storage/storageAccounts/fileServices/shares",
-            &format!("{acct}/default/{}", s.storage.share.name),
-            Action::Create,
-            format!("{} GiB", s.storage.share.quota_gib),
-        );
-    }
+    let (resources, render_problem) = planned_resources(pool);
     let (min, init, max) = (s.capacity.min, pool.initial_capacity(), s.capacity.max);
-    add(
-        "Microsoft.Compute/virtualMachineScaleSets",
-        &names.scale_set,
-        Action::Create,
-        format!(
-            "{} × {} ({}{}), {} instances now, {}..{} by autoscale",
-            match s.vm.os {
-                Os::Ubuntu => "Ubuntu DSVM",
-                Os::Windows => "Windows DSVM",
-            },
-            s.vm.size,
-            pool.image().urn(),
-            if s.vm.priority == Priority::Spot {
-                ", spot"
-            } else {
-                ""
-            },
-            init,
-            min,
-            max
-        ),
-    );
-    if s.autoscale.enabled {
-        add(
-            "Microsoft.Insights/autoscalesettings",
-            &names.autoscale,
-            Action::Create,
-            format!("{} profile(s)", profile_count(pool)),
-        );
-    }
 
     let fqdn = pool.fqdn();
     let linux = s.vm.os == Os::Ubuntu;
@@ -321,14 +195,191 @@ pub fn plan(pool: &ValidPool) -> Plan {
         addresses,
         autoscale: describe_autoscale(pool),
         cost,
-        warnings: pool.warnings().to_vec(),
+        warnings: pool
+            .warnings()
+            .iter()
+            .cloned()
+            .chain(render_problem)
+            .collect(),
     }
 }
 
-fn profile_count(pool: &ValidPool) -> usize {
-    let a = &pool.spec().autoscale;
-    let n = a.profiles.len() + if a.scale_to_zero.is_some() { 2 } else { 0 };
-    n.max(1)
+/// The resources of the plan: what the rendered template creates (the single source of truth),
+/// plus the existing resources the pool uses.
+fn planned_resources(pool: &ValidPool) -> (Vec<PlannedResource>, Option<Diagnostic>) {
+    let s = pool.spec();
+    let mut out = Vec::new();
+    if let Some(id) = &s.network.existing_subnet_id {
+        out.push(PlannedResource {
+            kind: "Microsoft.Network/virtualNetworks/subnets".into(),
+            name: id.rsplit('/').next().unwrap_or("").into(),
+            action: Action::UseExisting,
+            detail: id.clone(),
+        });
+    }
+    if let (Some(acct), false) = (pool.storage_account(), s.storage.account.create) {
+        out.push(PlannedResource {
+            kind: "Microsoft.Storage/storageAccounts".into(),
+            name: acct.into(),
+            action: Action::UseExisting,
+            detail: format!(
+                "share {} must exist (resource group {})",
+                s.storage.share.name,
+                s.storage
+                    .account
+                    .resource_group
+                    .as_deref()
+                    .unwrap_or(&s.resource_group)
+            ),
+        });
+    }
+    let (template, problem) = match crate::render::template_for_plan(pool) {
+        Ok(t) => t,
+        Err(e) => {
+            return (out, Some(Diagnostic::warning("", "render", e.to_string())));
+        }
+    };
+    let problem = problem.map(|e| {
+        Diagnostic::warning("", "render", e.to_string())
+            .hint("fix this before deploying: Azure would reject the template")
+    });
+    let empty = Vec::new();
+    let resources = template["resources"].as_array().unwrap_or(&empty);
+    for r in resources {
+        if r["type"] == "Microsoft.Resources/deployments" {
+            let rg = r["resourceGroup"].as_str().unwrap_or_default();
+            for inner in r["properties"]["template"]["resources"]
+                .as_array()
+                .unwrap_or(&empty)
+            {
+                let mut pr = planned(pool, inner);
+                pr.detail = format!("{} (in resource group {rg})", pr.detail);
+                out.push(pr);
+            }
+        } else {
+            out.push(planned(pool, r));
+        }
+    }
+    (out, problem)
+}
+
+fn str_of(v: &serde_json::Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+/// One template resource as a plan line.
+fn planned(pool: &ValidPool, r: &serde_json::Value) -> PlannedResource {
+    let s = pool.spec();
+    let kind = str_of(&r["type"]);
+    let props = &r["properties"];
+    let ports = |rules: &serde_json::Value, key: &str| -> Vec<String> {
+        rules
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| format!("TCP {}", x["properties"][key]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let detail = match kind {
+        "Microsoft.Network/networkSecurityGroups" => format!(
+            "allow {} from {}; nothing else inbound",
+            ports(&props["securityRules"], "destinationPortRange")
+                .join(", ")
+                .replace('"', ""),
+            s.access.source_cidrs.join(", ")
+        ),
+        "Microsoft.Network/virtualNetworks" => {
+            let sn = &props["subnets"][0];
+            format!(
+                "{} with subnet {} {}{}",
+                s.network.vnet_cidr,
+                str_of(&sn["name"]),
+                str_of(&sn["properties"]["addressPrefix"]),
+                if sn["properties"]["serviceEndpoints"].is_array() {
+                    ", Microsoft.Storage service endpoint"
+                } else {
+                    ""
+                }
+            )
+        }
+        "Microsoft.Network/publicIPAddresses" => format!(
+            "Standard, static, DNS label {}",
+            str_of(&props["dnsSettings"]["domainNameLabel"])
+        ),
+        "Microsoft.Network/loadBalancers" => {
+            let nat = props["inboundNatRules"][0]["properties"].clone();
+            format!(
+                "Standard; {} with SourceIP affinity{}; outbound rule",
+                ports(&props["loadBalancingRules"], "frontendPort").join(", "),
+                if nat.is_object() {
+                    format!(
+                        "; NAT {}-{} → {}",
+                        nat["frontendPortRangeStart"],
+                        nat["frontendPortRangeEnd"],
+                        nat["backendPort"]
+                    )
+                } else {
+                    String::new()
+                }
+            )
+        }
+        "Microsoft.Storage/storageAccounts" => format!(
+            "{}, {}",
+            if s.storage.kind == StorageKind::AzureFilesNfs {
+                "premium FileStorage, NFS 4.1, VNet only"
+            } else {
+                "StorageV2, SMB 3.1.1, HTTPS only, TLS 1.2"
+            },
+            str_of(&r["sku"]["name"])
+        ),
+        "Microsoft.Storage/storageAccounts/fileServices" => {
+            if props["protocolSettings"]["smb"].is_object() {
+                "SMB 3.1.1 only, AES-GCM encryption; deleted shares kept 7 days".into()
+            } else {
+                "deleted shares kept 7 days".into()
+            }
+        }
+        "Microsoft.Storage/storageAccounts/fileServices/shares" => format!(
+            "{} GiB, {}",
+            props["shareQuota"],
+            str_of(&props["enabledProtocols"])
+        ),
+        "Microsoft.Compute/virtualMachineScaleSets" => format!(
+            "{} × {} ({}{}), {} instances now, {}..{} by autoscale",
+            match s.vm.os {
+                Os::Ubuntu => "Ubuntu DSVM",
+                Os::Windows => "Windows DSVM",
+            },
+            s.vm.size,
+            pool.image().urn(),
+            if s.vm.priority == Priority::Spot {
+                ", spot"
+            } else {
+                ""
+            },
+            pool.initial_capacity(),
+            s.capacity.min,
+            s.capacity.max
+        ),
+        "Microsoft.Insights/autoscalesettings" => format!(
+            "{} profile(s)",
+            props["profiles"].as_array().map_or(0, Vec::len)
+        ),
+        "Microsoft.Authorization/roleAssignments" => format!(
+            "{} on {}",
+            str_of(&props["description"]).trim_start_matches("dsvmpool: "),
+            str_of(&r["scope"]).rsplit('/').next().unwrap_or_default()
+        ),
+        _ => String::new(),
+    };
+    PlannedResource {
+        kind: kind.into(),
+        name: str_of(&r["name"]).into(),
+        action: Action::Create,
+        detail,
+    }
 }
 
 fn days_text(days: &[String]) -> String {

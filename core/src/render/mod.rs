@@ -1,11 +1,257 @@
-//! Rendering: a [`crate::ValidPool`] becomes the artifacts Azure deploys.
+//! Render a [`ValidPool`] into what Azure deploys: an ARM template, its parameters file and the
+//! provisioning files the instances run.
 //!
-//! Pure: no I/O. Every value that reaches a script was validated by the spec and is quoted for
-//! its context here.
+//! ```
+//! use dsvmpool::render::{render, RenderOptions};
+//! let pool = dsvmpool::Pool::from_toml(r#"
+//!     name = "team"
+//!     location = "westeurope"
+//!     resource_group = "rg-team"
+//!     [access]
+//!     ssh_keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0yLqYbV2kz8m1X1r4cU0kZ9C7t2XQf6m7j1sP3dE1a lead@laptop"]
+//!     source_cidrs = ["203.0.113.0/24"]
+//! "#)?.validate()?;
+//! let out = render(&pool, &RenderOptions::default())?;
+//! assert_eq!(out.template["resources"].as_array().map(|r| r.len()), Some(10));
+//! assert!(out.template_json().contains("Microsoft.Compute/virtualMachineScaleSets"));
+//! # Ok::<(), dsvmpool::Error>(())
+//! ```
+//!
+//! Rendering is pure and deterministic: the same pool gives byte-identical files. It reads no
+//! environment and no secret: secrets stay references (secure parameters the deploy command
+//! fills from the environment, Key Vault references in the parameters file, or `listKeys` inside
+//! the template that only reaches `protectedSettings`).
 
+pub mod arm;
 pub mod cloud_init;
 pub mod mount;
+pub mod params;
+mod provision;
+
+use crate::error::{Error, Result};
+use crate::names::ResourceNames;
+use crate::spec::ValidPool;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 
 pub use cloud_init::{
     KeyDelivery, ProvisionFile, ProvisionOptions, ProvisioningArtifacts, render_cloud_init,
 };
+pub use params::SecureParameter;
+
+/// Name of the rendered template file.
+pub const TEMPLATE_FILE: &str = "azuredeploy.json";
+/// Name of the rendered parameters file.
+pub const PARAMETERS_FILE: &str = "azuredeploy.parameters.json";
+
+/// Options of [`render`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RenderOptions {
+    /// Put `metadata._generator` (dsvmpool and its version) into the template. Default true.
+    pub generator_metadata: bool,
+    /// `forceUpdateTag` of the scale set's extensions: change it to run them again on every
+    /// instance. Default: none.
+    pub force_update_tag: Option<String>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        Self {
+            generator_metadata: true,
+            force_update_tag: None,
+        }
+    }
+}
+
+impl RenderOptions {
+    /// Set [`RenderOptions::generator_metadata`].
+    #[must_use]
+    pub fn generator_metadata(mut self, on: bool) -> Self {
+        self.generator_metadata = on;
+        self
+    }
+    /// Set [`RenderOptions::force_update_tag`].
+    #[must_use]
+    pub fn force_update_tag(mut self, tag: impl Into<String>) -> Self {
+        self.force_update_tag = Some(tag.into());
+        self
+    }
+}
+
+/// One provisioning file (cloud-init user data, a script).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArtifactFile {
+    /// Path relative to the output directory, `/`-separated.
+    pub path: String,
+    /// What the file is for, in one line.
+    pub description: String,
+    /// The content (never a secret).
+    pub content: String,
+}
+
+/// Everything [`render`] produces.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Artifacts {
+    /// The ARM template (`azuredeploy.json`).
+    pub template: serde_json::Value,
+    /// The parameters file (`azuredeploy.parameters.json`).
+    pub parameters: serde_json::Value,
+    /// The cloud-init user data of Linux instances (also one of [`Artifacts::files`]).
+    pub user_data: Option<String>,
+    /// Provisioning files, written next to the template.
+    pub files: Vec<ArtifactFile>,
+    /// Secure parameters that neither the template nor the parameters file holds: the deploy
+    /// command fills each from its environment variable
+    /// (`az deployment group create ... --parameters NAME="$ENV"`).
+    pub secure_parameters: Vec<SecureParameter>,
+    /// The resource names used.
+    pub names: ResourceNames,
+}
+
+impl Artifacts {
+    /// The template as pretty JSON with a final newline (what `azuredeploy.json` holds).
+    pub fn template_json(&self) -> String {
+        to_pretty(&self.template)
+    }
+
+    /// The parameters file as pretty JSON with a final newline.
+    pub fn parameters_json(&self) -> String {
+        to_pretty(&self.parameters)
+    }
+
+    /// Every output file: (relative path, content), template and parameters first.
+    pub fn all_files(&self) -> Vec<(String, String)> {
+        let mut v = vec![
+            (TEMPLATE_FILE.to_string(), self.template_json()),
+            (PARAMETERS_FILE.to_string(), self.parameters_json()),
+        ];
+        v.extend(
+            self.files
+                .iter()
+                .map(|f| (f.path.clone(), f.content.clone())),
+        );
+        v
+    }
+
+    /// Write every file into `dir` (created if missing). Each file is written to a temporary
+    /// name first and renamed once all are written, so a failure leaves no half-written set.
+    /// Returns the paths written.
+    pub fn write_to(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let files = self.all_files();
+        let mut staged = Vec::with_capacity(files.len());
+        let cleanup = |staged: &[(PathBuf, PathBuf)]| {
+            for (tmp, _) in staged {
+                let _ = std::fs::remove_file(tmp);
+            }
+        };
+        for (rel, content) in &files {
+            let dest = dir.join(rel);
+            if let Some(parent) = dest.parent()
+                && let Err(e) = std::fs::create_dir_all(parent)
+            {
+                cleanup(&staged);
+                return Err(Error::io(parent, e));
+            }
+            let mut tmp = dest.clone().into_os_string();
+            tmp.push(".dsvmpool-tmp");
+            let tmp = PathBuf::from(tmp);
+            if let Err(e) = std::fs::write(&tmp, content) {
+                cleanup(&staged);
+                return Err(Error::io(&tmp, e));
+            }
+            staged.push((tmp, dest));
+        }
+        let mut written = Vec::with_capacity(staged.len());
+        for (i, (tmp, dest)) in staged.iter().enumerate() {
+            if let Err(e) = std::fs::rename(tmp, dest) {
+                cleanup(&staged[i..]);
+                return Err(Error::io(dest, e));
+            }
+            written.push(dest.clone());
+        }
+        Ok(written)
+    }
+}
+
+fn to_pretty(v: &serde_json::Value) -> String {
+    // Serializing a `Value` cannot fail.
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// What the instances run at provisioning, as the template needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Provisioning {
+    /// Linux: cloud-init user data (`#cloud-config` ...), delivered as `customData`.
+    pub user_data: Option<String>,
+    /// Linux with `account_key`: a shell script that writes the SMB credentials file; the key is
+    /// spliced in between `.0` and `.1` inside the template and the script reaches the instance
+    /// only through the Custom Script extension's `protectedSettings.script`.
+    pub linux_key_script: Option<(String, String)>,
+    /// Windows: the PowerShell provisioning script; it takes `-StorageKey` when the key is
+    /// passed in (account key), else fetches it with the managed identity.
+    pub windows_script: Option<String>,
+    /// Files written next to the template (user data, scripts), for review.
+    pub files: Vec<ArtifactFile>,
+}
+
+/// The provisioning of a pool's instances.
+fn provisioning(pool: &ValidPool) -> Result<Provisioning> {
+    provision::provisioning(pool)
+}
+
+/// What Azure would reject although the spec is valid.
+fn check(pool: &ValidPool, prov: &Provisioning) -> Result<()> {
+    let s = pool.spec();
+    if !pool.is_windows() && s.access.ssh_keys.is_empty() && !params::linux_password(pool) {
+        return Err(Error::Render(
+            "Azure needs an SSH key or a password for the admin user of a Linux pool: \
+             add access.ssh_keys (or access.password)"
+                .into(),
+        ));
+    }
+    if let Some(ud) = &prov.user_data
+        && ud.len() > provision::MAX_CUSTOM_DATA
+    {
+        return Err(Error::Render(format!(
+            "the cloud-init user data is {} bytes; Azure accepts at most {} in `customData`: \
+             let users sign in with Entra ID (identity.entra_id_login) instead of per-user SSH keys",
+            ud.len(),
+            provision::MAX_CUSTOM_DATA
+        )));
+    }
+    Ok(())
+}
+
+/// The template alone, without the checks [`render`] makes (the plan lists its resources and
+/// reports a failed check as a warning).
+pub(crate) fn template_for_plan(pool: &ValidPool) -> Result<(serde_json::Value, Option<Error>)> {
+    let names = ResourceNames::for_pool(pool);
+    let prov = provisioning(pool)?;
+    let params = params::parameters(pool);
+    let problem = check(pool, &prov).err();
+    let template = arm::template(pool, &RenderOptions::default(), &names, &params, &prov);
+    Ok((template, problem))
+}
+
+/// Render a pool: template, parameters file and provisioning files.
+pub fn render(pool: &ValidPool, opts: &RenderOptions) -> Result<Artifacts> {
+    let names = ResourceNames::for_pool(pool);
+    let prov = provisioning(pool)?;
+    check(pool, &prov)?;
+    let params = params::parameters(pool);
+    let template = arm::template(pool, opts, &names, &params, &prov);
+    let parameters = params::parameters_file(&params);
+    Ok(Artifacts {
+        template,
+        parameters,
+        user_data: prov.user_data.clone(),
+        files: prov.files,
+        secure_parameters: params::secure_parameters(&params),
+        names,
+    })
+}

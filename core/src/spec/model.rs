@@ -920,6 +920,15 @@ pub struct Autoscale {
     /// Shorthand: working hours with a minimum, zero outside.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_to_zero: Option<ScaleToZero>,
+    /// Metric rules of the profiles dsvmpool generates: the shorthand's two profiles, or the one
+    /// default profile built from `capacity` when no profiles are given. Profiles written in
+    /// `profiles` carry their own rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+    /// Scale on sessions (active + waiting per instance) instead of, or besides, CPU: adds its
+    /// rules to every profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<SessionScaling>,
 }
 
 impl Default for Autoscale {
@@ -928,7 +937,78 @@ impl Default for Autoscale {
             enabled: true,
             profiles: vec![],
             scale_to_zero: None,
+            rules: vec![],
+            sessions: None,
         }
+    }
+}
+
+/// Session-based scaling.
+///
+/// A session is a user's JupyterHub or SSH session. The pool's session agent publishes two
+/// custom metrics (Azure Monitor custom metrics, one value per minute for the whole pool) on
+/// the scale set: `metric`, the active plus waiting sessions, and `waiting_metric`, the
+/// sessions waiting for an instance. Because they are published for the pool rather than
+/// read from the instances, they exist at zero instances, so the pool can scale out from
+/// zero when someone waits. The rules added to every profile are, in this order:
+///
+/// 1. `metric` (dividePerInstance) greater than `target_per_vm` → add `scale_out_by`;
+/// 2. (when `wake_on_waiting`) the last `waiting_metric` value greater than 0 → add
+///    `scale_out_by`;
+/// 3. `metric` (dividePerInstance) less than `scale_in_below` → remove one instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionScaling {
+    /// Sessions one instance should carry (1-1000).
+    pub target_per_vm: u32,
+    /// Custom metric: active + waiting sessions of the pool. Default `Sessions`.
+    #[serde(default = "default_sessions_metric")]
+    pub metric: String,
+    /// Custom metric: sessions waiting for an instance. Default `WaitingSessions`.
+    #[serde(default = "default_waiting_metric")]
+    pub waiting_metric: String,
+    /// Custom metric namespace. Default `dsvmpool`.
+    #[serde(default = "default_sessions_namespace")]
+    pub namespace: String,
+    /// Resource the metrics are published on. Default: the scale set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    /// Remove an instance when sessions per instance fall below this. Default
+    /// `target_per_vm / 2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_in_below: Option<f64>,
+    /// Instances added per scale-out (1-1000). Default 1.
+    #[serde(default = "one")]
+    pub scale_out_by: u32,
+    /// Scale out when a session waits, even at zero instances. Default true.
+    #[serde(default = "yes")]
+    pub wake_on_waiting: bool,
+    /// Look-back window of the session rules, 5 min-12 h. Default `PT5M`.
+    #[serde(default = "default_sessions_window")]
+    pub window: String,
+    /// Wait after a session rule acts, 1 min-1 week. Default `PT5M`.
+    #[serde(default = "default_cooldown")]
+    pub cooldown: String,
+}
+
+fn default_sessions_metric() -> String {
+    "Sessions".into()
+}
+fn default_waiting_metric() -> String {
+    "WaitingSessions".into()
+}
+fn default_sessions_namespace() -> String {
+    "dsvmpool".into()
+}
+fn default_sessions_window() -> String {
+    "PT5M".into()
+}
+
+impl SessionScaling {
+    /// `scale_in_below`, or half the target when unset.
+    pub fn scale_in_below(&self) -> f64 {
+        self.scale_in_below
+            .unwrap_or(f64::from(self.target_per_vm) / 2.0)
     }
 }
 

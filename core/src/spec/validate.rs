@@ -1762,6 +1762,154 @@ impl Validator {
                 self.err(zp, "default-profile", "the shorthand defines the default (off-hours) profile; a profile without a schedule conflicts with it", "give that profile a schedule or drop the shorthand");
             }
         }
+        self.autoscale_rules_and_sessions(s);
+    }
+
+    /// `autoscale.rules` (rules of the generated profiles) and `autoscale.sessions`.
+    fn autoscale_rules_and_sessions(&mut self, s: &PoolSpec) {
+        let a = &s.autoscale;
+        let cap = &s.capacity;
+        if !a.rules.is_empty() && a.scale_to_zero.is_none() && !a.profiles.is_empty() {
+            self.err(
+                "autoscale.rules",
+                "generated-profile-rules",
+                "`autoscale.rules` applies to the profiles dsvmpool generates (the scale_to_zero shorthand's, or the default built from capacity); with explicit profiles there is none",
+                "move the rules into `autoscale.profiles[…].rules`",
+            );
+        }
+        // The generated profiles span min 0 (off-hours / capacity.min) to capacity.max.
+        let generated = Profile {
+            name: String::new(),
+            min: 0,
+            max: cap.max,
+            default: 0,
+            recurrence: None,
+            fixed_date: None,
+            rules: vec![],
+        };
+        for (j, r) in a.rules.iter().enumerate() {
+            self.rule(&format!("autoscale.rules[{j}]"), r, &generated);
+        }
+        let session_rules = a
+            .sessions
+            .as_ref()
+            .map_or(0, |z| if z.wake_on_waiting { 3 } else { 2 });
+        if a.rules.len() + session_rules > 10 {
+            self.err(
+                "autoscale.rules",
+                "rule-count",
+                format!(
+                    "{} rules with the {session_rules} session rules; Azure allows 10 per profile",
+                    a.rules.len() + session_rules
+                ),
+                "remove rules",
+            );
+        }
+        for (i, p) in a.profiles.iter().enumerate() {
+            if p.rules.len() <= 10 && p.rules.len() + session_rules > 10 {
+                self.err(
+                    format!("autoscale.profiles[{i}].rules"),
+                    "rule-count",
+                    format!(
+                        "{} rules with the {session_rules} session rules; Azure allows 10 per profile",
+                        p.rules.len() + session_rules
+                    ),
+                    "remove rules",
+                );
+            }
+        }
+        let Some(z) = &a.sessions else { return };
+        let zp = "autoscale.sessions";
+        self.range(
+            &format!("{zp}.target_per_vm"),
+            u64::from(z.target_per_vm),
+            1,
+            1000,
+        );
+        self.range(
+            &format!("{zp}.scale_out_by"),
+            u64::from(z.scale_out_by),
+            1,
+            1000,
+        );
+        for (f, v) in [("metric", &z.metric), ("waiting_metric", &z.waiting_metric)] {
+            if v.trim().is_empty() || v.len() > 256 || v.chars().any(char::is_control) {
+                self.err(
+                    format!("{zp}.{f}"),
+                    "metric-name",
+                    "a metric name is 1-256 printable characters",
+                    "e.g. `Sessions`",
+                );
+            }
+        }
+        if z.metric == z.waiting_metric {
+            self.err(
+                format!("{zp}.waiting_metric"),
+                "distinct-metrics",
+                "the waiting metric must differ from the sessions metric",
+                "e.g. `WaitingSessions`",
+            );
+        }
+        if z.namespace.trim().is_empty()
+            || z.namespace.len() > 256
+            || !z
+                .namespace
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        {
+            self.err(
+                format!("{zp}.namespace"),
+                "metric-namespace",
+                format!(
+                    "`{}` is not a metric namespace (letters, digits, `._-/`)",
+                    z.namespace.escape_debug()
+                ),
+                "e.g. `dsvmpool`",
+            );
+        }
+        if let Some(id) = &z.resource_id {
+            if !id.starts_with("/subscriptions/") || id.chars().any(char::is_whitespace) {
+                self.err(
+                    format!("{zp}.resource_id"),
+                    "resource-id",
+                    "is not a resource id",
+                    "`/subscriptions/…/providers/…`, or omit it to publish on the scale set",
+                );
+            }
+        }
+        let below = z.scale_in_below();
+        if !below.is_finite() || below < 0.0 {
+            self.err(
+                format!("{zp}.scale_in_below"),
+                "threshold",
+                "must be a number ≥ 0",
+                "e.g. half of target_per_vm",
+            );
+        } else if below >= f64::from(z.target_per_vm) {
+            self.err(
+                format!("{zp}.scale_in_below"),
+                "threshold-order",
+                format!(
+                    "{below} is not below target_per_vm {}: every evaluation would both scale out and in",
+                    z.target_per_vm
+                ),
+                "use a value below target_per_vm, e.g. half of it",
+            );
+        }
+        self.duration(
+            &format!("{zp}.window"),
+            &z.window,
+            5 * 60,
+            12 * 3600,
+            "window",
+        );
+        self.duration(
+            &format!("{zp}.cooldown"),
+            &z.cooldown,
+            60,
+            7 * 86_400,
+            "cooldown",
+        );
     }
 
     fn rule(&mut self, rp: &str, r: &Rule, p: &Profile) {

@@ -1,0 +1,508 @@
+//! Our template against the reference template (`../shared/fixtures/anchor/dsvm-vmss-cluster.json`):
+//! every port, rule and capability it has is present in ours, and each numbered defect of
+//! "What the reference gets wrong" (`../shared/docs/AZURE-FACTS.md`) is absent.
+
+mod render_support;
+
+use dsvmpool::Pool;
+use dsvmpool::render::Artifacts;
+use render_support::*;
+use serde_json::Value;
+
+fn reference() -> Value {
+    let p = repo_root().join("../shared/fixtures/anchor/dsvm-vmss-cluster.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// The quickstart: `examples/team.toml`, or the SMB starter until it exists.
+fn team() -> Artifacts {
+    let root = repo_root();
+    let path = [
+        root.join("examples/team.toml"),
+        root.join("cli/src/starters/smb.toml"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap();
+    let pool = Pool::load(&path).unwrap().validate().unwrap();
+    render_ok("team", &pool)
+}
+
+fn inline(name: &str) -> Artifacts {
+    let pools = all_pools();
+    let (label, pool) = pools.iter().find(|(l, _)| l.ends_with(name)).unwrap();
+    render_ok(label, pool)
+}
+
+fn resources<'a>(t: &'a Value, ty: &str) -> Vec<&'a Value> {
+    t["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["type"]
+                .as_str()
+                .is_some_and(|x| x.eq_ignore_ascii_case(ty))
+        })
+        .collect()
+}
+
+fn one<'a>(t: &'a Value, ty: &str) -> &'a Value {
+    let r = resources(t, ty);
+    assert_eq!(r.len(), 1, "one {ty}");
+    r[0]
+}
+
+fn script(a: &Artifacts) -> &str {
+    &a.files
+        .iter()
+        .find(|f| f.path == "dsvmpool-provision.sh")
+        .unwrap()
+        .content
+}
+
+#[test]
+fn every_port_rule_and_capability_of_the_reference_is_present() {
+    let r = reference();
+    let a = team();
+    let t = &a.template;
+    for ty in [
+        "Microsoft.Network/virtualNetworks",
+        "Microsoft.Network/publicIPAddresses",
+        "Microsoft.Network/loadBalancers",
+        "Microsoft.Compute/virtualMachineScaleSets",
+    ] {
+        assert_eq!(resources(&r, ty).len(), 1, "the reference has a {ty}");
+        one(t, ty);
+    }
+    // Every load-balancing rule of the reference: same ports, TCP, SourceIP, with a probe.
+    let ours = &one(t, "Microsoft.Network/loadBalancers")["properties"];
+    for rule in one(&r, "Microsoft.Network/loadBalancers")["properties"]["loadBalancingRules"]
+        .as_array()
+        .unwrap()
+    {
+        let rp = &rule["properties"];
+        let m = ours["loadBalancingRules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["properties"]["frontendPort"] == rp["frontendPort"])
+            .unwrap_or_else(|| panic!("port {} routed", rp["frontendPort"]));
+        assert_eq!(m["properties"]["backendPort"], rp["backendPort"]);
+        assert_eq!(m["properties"]["protocol"], "Tcp");
+        assert_eq!(m["properties"]["loadDistribution"], "SourceIP");
+        assert!(m["properties"]["probe"]["id"].is_string());
+    }
+    // Same VMSS basics: overprovision off, the admin user, a VNet subnet, the backend pool.
+    let (rv, ov) = (
+        &one(&r, "Microsoft.Compute/virtualMachineScaleSets")["properties"],
+        &one(t, "Microsoft.Compute/virtualMachineScaleSets")["properties"],
+    );
+    assert_eq!(rv["overprovision"], ov["overprovision"]);
+    assert_eq!(
+        ov["virtualMachineProfile"]["osProfile"]["adminUsername"],
+        "[parameters('adminUsername')]"
+    );
+    assert!(t["parameters"]["adminUsername"]["defaultValue"].is_string());
+    let ip = &ov["virtualMachineProfile"]["networkProfile"]["networkInterfaceConfigurations"][0]["properties"]
+        ["ipConfigurations"][0]["properties"];
+    assert!(
+        ip["subnet"]["id"].is_string()
+            && ip["loadBalancerBackendAddressPools"][0]["id"].is_string()
+    );
+    // The share is mounted, and linked for the admin user too (the reference's one user).
+    let ud = a.user_data.as_deref().unwrap();
+    let s = script(&a);
+    assert!(ud.contains("SHARE_SOURCE='//") && ud.contains("MOUNT_PATH='/"));
+    assert!(s.contains("cifs") && s.contains("link_notebooks"));
+    assert!(
+        s.contains("getent passwd \"$ADMIN_USER\""),
+        "the admin user gets the share too"
+    );
+    // Instance count and VM size stay parameters, as in the reference.
+    assert!(t["parameters"]["instanceCount"].is_object() && t["parameters"]["vmSize"].is_object());
+}
+
+#[test]
+fn defect_1_standard_sku_and_an_nsg_allowing_ssh_and_jupyterhub() {
+    let r = reference();
+    assert!(
+        one(&r, "Microsoft.Network/loadBalancers")
+            .get("sku")
+            .is_none(),
+        "the reference is Basic"
+    );
+    let t = &team().template;
+    assert_eq!(
+        one(t, "Microsoft.Network/loadBalancers")["sku"]["name"],
+        "Standard"
+    );
+    let pip = one(t, "Microsoft.Network/publicIPAddresses");
+    assert_eq!(pip["sku"]["name"], "Standard");
+    assert_eq!(pip["properties"]["publicIPAllocationMethod"], "Static");
+    let rules = one(t, "Microsoft.Network/networkSecurityGroups")["properties"]["securityRules"]
+        .as_array()
+        .unwrap();
+    let ports: Vec<&str> = rules
+        .iter()
+        .map(|r| r["properties"]["destinationPortRange"].as_str().unwrap())
+        .collect();
+    assert_eq!(ports, ["22", "8000"]);
+    for r in rules {
+        assert_eq!(r["properties"]["access"], "Allow");
+        assert_eq!(
+            r["properties"]["sourceAddressPrefixes"],
+            "[parameters('sourceAddressPrefixes')]"
+        );
+    }
+    assert!(
+        t["parameters"]["sourceAddressPrefixes"]["defaultValue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c != "0.0.0.0/0")
+    );
+    // The NSG is on the subnet.
+    let vnet = one(t, "Microsoft.Network/virtualNetworks");
+    assert!(
+        vnet["properties"]["subnets"][0]["properties"]["networkSecurityGroup"]["id"].is_string()
+    );
+}
+
+#[test]
+fn defect_2_a_current_pinned_image() {
+    let r = reference();
+    assert_eq!(r["variables"]["osType"]["publisher"], "microsoft-ads");
+    for (label, pool) in all_pools() {
+        let t = render_ok(&label, &pool).template;
+        let img = &one(&t, "Microsoft.Compute/virtualMachineScaleSets")["properties"]["virtualMachineProfile"]
+            ["storageProfile"]["imageReference"];
+        assert_ne!(img["publisher"], "microsoft-ads", "{label}");
+        assert_ne!(img["offer"], "linux-data-science-vm-ubuntu", "{label}");
+        assert_eq!(
+            img["version"].as_str().unwrap().split('.').count(),
+            3,
+            "{label}: pinned"
+        );
+    }
+    let t = team().template;
+    let img = &one(&t, "Microsoft.Compute/virtualMachineScaleSets")["properties"]["virtualMachineProfile"]
+        ["storageProfile"]["imageReference"];
+    assert_eq!(
+        (
+            img["publisher"].as_str(),
+            img["offer"].as_str(),
+            img["sku"].as_str()
+        ),
+        (
+            Some("microsoft-dsvm"),
+            Some("ubuntu-2204"),
+            Some("2204-gen2")
+        )
+    );
+}
+
+#[test]
+fn defect_3_no_key_in_public_settings() {
+    let r = reference();
+    let cmd = r.to_string();
+    assert!(
+        cmd.contains("storageAccountKey'), ' '"),
+        "the reference puts the key on a public command"
+    );
+    for (label, pool) in all_pools() {
+        let t = render_ok(&label, &pool).template;
+        let vmss = one(&t, "Microsoft.Compute/virtualMachineScaleSets");
+        for e in vmss["properties"]["virtualMachineProfile"]["extensionProfile"]["extensions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(
+                e["properties"]["settings"],
+                serde_json::json!({}),
+                "{label}: public settings are empty"
+            );
+        }
+    }
+    // With an account key the key is read by listKeys into protected settings only.
+    for name in ["smb-account-key", "windows-account-key"] {
+        let text = inline(name).template_json();
+        let t: Value = serde_json::from_str(&text).unwrap();
+        let ext = &one(&t, "Microsoft.Compute/virtualMachineScaleSets")["properties"]["virtualMachineProfile"]
+            ["extensionProfile"]["extensions"];
+        let protected = ext
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["properties"]["protectedSettings"].to_string())
+            .collect::<String>();
+        assert!(protected.contains("listKeys("), "{name}");
+        assert_eq!(
+            text.matches("listKeys(").count(),
+            protected.matches("listKeys(").count(),
+            "{name}"
+        );
+    }
+    // Default (managed identity): no key anywhere in the deployment.
+    let text = team().template_json();
+    assert!(!text.contains("listKeys(") && !text.contains("storageAccountKey"));
+}
+
+#[test]
+fn defect_4_credentials_file_not_a_mount_option() {
+    for a in [team(), inline("smb-account-key")] {
+        let s = script(&a);
+        for line in s.lines().filter(|l| l.contains("cifs")) {
+            assert!(!line.contains("password="), "{line}");
+        }
+        assert!(s.contains("credentials=$SMB_CREDENTIALS"));
+        assert!(
+            s.contains("chmod 0600 \"$tmp\"") && s.contains("install -d -m 0700 -o root -g root")
+        );
+        assert!(
+            a.user_data
+                .as_deref()
+                .unwrap()
+                .contains("SMB_CREDENTIALS='/etc/smbcredentials/")
+        );
+    }
+    // The Custom Script that writes it with an account key keeps it root-only as well.
+    let t = inline("smb-account-key").template_json();
+    assert!(t.contains("umask 077") && t.contains("/etc/smbcredentials/"));
+}
+
+#[test]
+fn defect_5_persistent_mount_that_never_blocks_boot() {
+    for a in [team(), inline("nfs-azure-zonal")] {
+        let s = script(&a);
+        assert!(s.contains("nofail,_netdev,x-systemd.automount"));
+        assert!(s.contains("/etc/fstab"));
+        assert!(
+            a.user_data
+                .as_deref()
+                .unwrap()
+                .contains("WantedBy=multi-user.target"),
+            "runs at every boot"
+        );
+        assert!(
+            a.user_data.as_deref().unwrap().contains("Type=simple"),
+            "boot does not wait for it"
+        );
+    }
+}
+
+#[test]
+fn defect_6_idempotent() {
+    let s = script(&team()).to_string();
+    assert!(
+        s.contains("# BEGIN dsvmpool") && s.contains("cmp -s"),
+        "fstab block replaced, not appended"
+    );
+    assert!(
+        s.contains("getent passwd \"$name\" >/dev/null"),
+        "existing users are kept"
+    );
+    assert!(s.contains("[ -d \"$dir\" ] || mkdir"));
+    // Links live in the home directory, never inside the share; an existing one is replaced.
+    assert!(s.contains("link=$home/notebooks/remote") && s.contains("ln -sfn \"$dir\" \"$link\""));
+    assert!(s.contains("grep -qxF"), "SSH keys are added once");
+}
+
+#[test]
+fn defect_7_every_user_gets_notebooks_and_failures_count() {
+    let s = script(&team()).to_string();
+    assert!(s.contains("dir=$MOUNT_PATH/notebooks/$name"));
+    assert!(s.contains("$(all_users)"), "all users and the admin");
+    assert!(
+        s.contains("exit \"$status\""),
+        "the exit status covers every user"
+    );
+    for (label, pool) in all_pools() {
+        let Some(ud) = render_ok(&label, &pool).user_data else {
+            continue;
+        };
+        for u in &pool.spec().users {
+            let line = format!("{}:{}:{}:{}", u.name, u.uid, u.gid(), u8::from(u.admin));
+            assert!(ud.contains(&line), "{label}: {line}");
+        }
+    }
+}
+
+#[test]
+fn defect_8_no_world_writable_notebooks() {
+    for (label, pool) in all_pools() {
+        for f in render_ok(&label, &pool).files {
+            assert!(
+                !f.content.contains("0777") && !f.content.contains("777,"),
+                "{label}: {}",
+                f.path
+            );
+        }
+    }
+    let s = script(&team()).to_string();
+    assert!(s.contains("file_mode=0600,dir_mode=0700") && s.contains("chmod 0700 \"$dir\""));
+}
+
+#[test]
+fn defect_9_no_spec_value_in_shell_code() {
+    // The script is static; every value is a quoted assignment in pool.env.
+    for (label, pool) in all_pools() {
+        let a = render_ok(&label, &pool);
+        let Some(ud) = &a.user_data else { continue };
+        assert_eq!(
+            script(&a),
+            include_str!("../src/render/provision.sh"),
+            "{label}"
+        );
+        let env: Vec<&str> = ud
+            .lines()
+            .skip_while(|l| !l.contains("path: /etc/dsvmpool/pool.env"))
+            .skip_while(|l| !l.contains("content: |"))
+            .skip(2)
+            .take_while(|l| l.starts_with("    ") && !l.trim_start().starts_with("- "))
+            .collect();
+        assert!(!env.is_empty(), "{label}");
+        for l in env {
+            let l = l.trim();
+            let (k, v) = l.split_once('=').unwrap();
+            assert!(
+                k.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                "{label}: {l}"
+            );
+            assert!(
+                v.starts_with('\'') && v.ends_with('\'') && !v[1..v.len() - 1].contains('\''),
+                "{label}: {l}"
+            );
+        }
+    }
+}
+
+#[test]
+fn defect_10_dependencies_outputs_probes_nat_and_mount_path() {
+    let r = reference();
+    let rdeps = one(&r, "Microsoft.Compute/virtualMachineScaleSets")["dependsOn"].to_string();
+    assert!(
+        !rdeps.contains("virtualNetworks"),
+        "the reference misses the VNet"
+    );
+    assert!(r.get("outputs").is_none());
+    let a = team();
+    let t = &a.template;
+    let deps = one(t, "Microsoft.Compute/virtualMachineScaleSets")["dependsOn"].to_string();
+    for ty in [
+        "virtualNetworks",
+        "networkSecurityGroups",
+        "loadBalancers",
+        "storageAccounts/",
+        "fileServices/shares",
+    ] {
+        assert!(deps.contains(ty), "VMSS depends on {ty}: {deps}");
+    }
+    for o in [
+        "fqdn",
+        "jupyterHubUrl",
+        "sshCommand",
+        "instancePortRange",
+        "scaleSetId",
+        "sharePath",
+    ] {
+        assert!(t["outputs"][o]["value"].is_string(), "output {o}");
+    }
+    let lb = &one(t, "Microsoft.Network/loadBalancers")["properties"];
+    let probes = lb["probes"].as_array().unwrap();
+    let jh = probes
+        .iter()
+        .find(|p| p["properties"]["port"] == 8000)
+        .unwrap();
+    assert_eq!(jh["properties"]["protocol"], "Https");
+    assert_eq!(jh["properties"]["requestPath"], "/hub/health");
+    assert!(
+        probes
+            .iter()
+            .any(|p| p["properties"]["port"] == 22 && p["properties"]["protocol"] == "Tcp")
+    );
+    let nat = &lb["inboundNatRules"][0]["properties"];
+    assert_eq!(
+        (
+            nat["frontendPortRangeStart"].as_u64(),
+            nat["frontendPortRangeEnd"].as_u64(),
+            nat["backendPort"].as_u64()
+        ),
+        (Some(50000), Some(50999), Some(22))
+    );
+    assert!(nat["backendAddressPool"]["id"].is_string());
+    assert!(
+        lb["outboundRules"][0]["properties"]["allocatedOutboundPorts"]
+            .as_u64()
+            .unwrap()
+            >= 8
+    );
+    for (label, pool) in all_pools() {
+        let out = render_ok(&label, &pool).template["outputs"]["mountPath"]["value"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(!out.starts_with("/mnt"), "{label}: {out}");
+    }
+}
+
+#[test]
+fn defect_11_autoscale_down_to_zero() {
+    let r = reference();
+    assert!(resources(&r, "Microsoft.Insights/autoscalesettings").is_empty());
+    let t = team().template;
+    let a = one(&t, "Microsoft.Insights/autoscalesettings");
+    assert_eq!(a["apiVersion"], "2022-10-01");
+    assert_eq!(
+        a["properties"]["targetResourceUri"],
+        one(&t, "Microsoft.Compute/virtualMachineScaleSets")["name"]
+            .as_str()
+            .map(|n| format!("[resourceId('Microsoft.Compute/virtualMachineScaleSets', '{n}')]"))
+            .unwrap()
+    );
+    let profiles = a["properties"]["profiles"].as_array().unwrap();
+    let off = profiles
+        .iter()
+        .find(|p| p["capacity"]["maximum"] == "0")
+        .expect("an off-hours profile at zero");
+    assert_eq!(off["recurrence"]["frequency"], "Week");
+    let work = profiles
+        .iter()
+        .find(|p| p["name"] == "work-hours")
+        .unwrap();
+    assert_eq!(
+        work["recurrence"]["schedule"]["hours"],
+        serde_json::json!([8])
+    );
+    assert_eq!(
+        off["recurrence"]["schedule"]["hours"],
+        serde_json::json!([19])
+    );
+    assert_eq!(
+        work["recurrence"]["schedule"]["days"],
+        off["recurrence"]["schedule"]["days"]
+    );
+}
+
+#[test]
+fn the_template_uses_current_schema_and_api_versions() {
+    let t = team().template;
+    assert_eq!(
+        t["$schema"],
+        "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+    );
+    for r in t["resources"].as_array().unwrap() {
+        let ty = r["type"].as_str().unwrap();
+        let want = match ty.split('/').next().unwrap() {
+            "Microsoft.Compute" => "2024-07-01",
+            "Microsoft.Network" => "2024-05-01",
+            "Microsoft.Insights" => "2022-10-01",
+            "Microsoft.Storage" => "2023-05-01",
+            "Microsoft.Authorization" => "2022-04-01",
+            "Microsoft.Resources" => "2024-03-01",
+            other => panic!("{other}"),
+        };
+        assert_eq!(r["apiVersion"], want, "{ty}");
+    }
+}

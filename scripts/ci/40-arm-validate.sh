@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Rendered ARM templates: every example and every valid spec fixture is rendered with
+# `dsvmpool render` and checked by the offline ARM validator (official ARM JSON schemas,
+# `--strict`, with its parameters file), the user data by `cloud-init schema` and shellcheck;
+# then the render test suites run with every external checker required (none may be skipped).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export DEBIAN_FRONTEND=noninteractive
+
+validator=../shared/tools/arm-validate/validate_template.py
+[ -f "$validator" ] || { echo "missing $validator (../shared beside the repository)"; exit 1; }
+
+# Tools: python3 + venv (jsonschema>=4.18), shellcheck, cloud-init (for `cloud-init schema`).
+need=()
+command -v python3 >/dev/null || need+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+command -v shellcheck >/dev/null || need+=(shellcheck)
+command -v cloud-init >/dev/null || need+=(cloud-init)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+venv=target/ci-venv-arm
+if ! "$venv/bin/python" -c 'import jsonschema, referencing' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q 'jsonschema>=4.18'
+fi
+py="$PWD/$venv/bin/python"
+
+cargo build --locked -q -p dsvmpool-cli
+bin=target/debug/dsvmpool
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# Render every example and valid fixture.
+specs=(examples/*.toml examples/*.yaml examples/*.yml examples/*.json tests/fixtures/specs/valid/*)
+templates=()
+i=0
+for spec in "${specs[@]}"; do
+  [ -f "$spec" ] || continue
+  i=$((i + 1))
+  dir="$out/$(printf '%02d' "$i")-$(basename "${spec%.*}")"
+  "$bin" render "$spec" --out "$dir" >/dev/null
+  templates+=("$dir/azuredeploy.json")
+done
+echo "rendered ${#templates[@]} specs"
+
+# Templates: one validator run. `--strict` reports the top-level subscriptionId/resourceGroup of
+# a nested deployment into another resource group as unknown (the deployments schema does not
+# declare them, ARM requires them there): those two lines, on Microsoft.Resources/deployments
+# only, are accepted; any other error fails the stage.
+report=$("$py" "$validator" --strict "${templates[@]}" 2>&1) || true
+echo "$report" | grep -E ': (OK|[0-9]+ error\(s\));' || true
+if echo "$report" | grep -E '^\s+error:' \
+    | grep -vE "\]\.(subscriptionId|resourceGroup): unknown property '(subscriptionId|resourceGroup)' \(not in Microsoft\.Resources/deployments@" \
+    | grep -q .; then
+  echo "$report"
+  echo "FAIL: the offline ARM validator rejected a rendered template"
+  exit 1
+fi
+if echo "$report" | grep -q 'SCHEMA RESOLUTION FAILED'; then echo "$report"; exit 1; fi
+
+# Parameters files (each with its template).
+fail=0
+for t in "${templates[@]}"; do
+  p="${t%azuredeploy.json}azuredeploy.parameters.json"
+  if ! "$py" "$validator" --quiet "$t" --params "$p" | grep -q 'azuredeploy.parameters.json: OK'; then
+    echo "FAIL: $p"; "$py" "$validator" "$t" --params "$p" || true; fail=1
+  fi
+done
+[ $fail = 0 ] || exit 1
+echo "parameters files: ${#templates[@]} OK"
+
+# User data and the provisioning script.
+for ud in "$out"/*/cloud-init.yaml; do
+  [ -f "$ud" ] || continue
+  cloud-init schema -c "$ud" >/dev/null || { echo "FAIL: cloud-init schema $ud"; cloud-init schema -c "$ud"; exit 1; }
+  shellcheck -s sh "$(dirname "$ud")/dsvmpool-provision.sh"
+done
+echo "cloud-init user data and provisioning scripts OK"
+
+# The render suites, with every checker required.
+DSVMPOOL_REQUIRE_TOOLS=1 DSVMPOOL_PYTHON="$py" \
+  cargo test --locked -q -p dsvmpool --test render_arm_validate --test render_schema_properties \
+  --test render_secrets --test render_reference --test render_determinism --test render_snapshots \
+  --test render_plan
+cargo test --locked -q -p dsvmpool-cli --test render_cli
