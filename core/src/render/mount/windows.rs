@@ -133,10 +133,10 @@ if (-not $LinksOnly) {
         }
     }
     New-Item -ItemType Directory -Path "$Drive\notebooks" -Force | Out-Null
-    $self = $MyInvocation.MyCommand.Path
+    # keep a copy for the logon task (the body only: the key is a parameter, never stored)
     $dest = 'C:\ProgramData\dsvmpool\provision.ps1'
     New-Item -ItemType Directory -Path (Split-Path $dest) -Force | Out-Null
-    if ($self -and $self -ne $dest) { Copy-Item $self $dest -Force }
+    Set-Content -Path $dest -Value $MyInvocation.MyCommand.ScriptBlock.ToString() -Encoding UTF8
     if (-not (Get-ScheduledTask -TaskName 'dsvmpool-notebooks' -ErrorAction SilentlyContinue)) {
         $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument "-NoProfile -ExecutionPolicy Bypass -File `"$dest`" -LinksOnly"
         Register-ScheduledTask -TaskName 'dsvmpool-notebooks' -Action $action -Trigger (New-ScheduledTaskTrigger -AtLogOn) -User 'SYSTEM' -RunLevel Highest | Out-Null
