@@ -48,6 +48,7 @@ FILES_ADDR = "169.254.0.100"  # guest address forwarded to the share stand-ins
 KV_ADDR = "169.254.0.101"  # guest address forwarded to the Key Vault test double
 IMDS_ADDR = "169.254.169.254"
 BOOT_BOUND = int(os.environ.get("BOOT_BOUND", "300"))  # s: boot must finish within this (TCG)
+WAIT = int(os.environ.get("GUEST_WAIT", "1200"))  # s: give up waiting for a guest (not a claim)
 MOUNT_BOUND = int(os.environ.get("MOUNT_BOUND", "120"))  # s: server back -> mounted
 
 
@@ -450,7 +451,7 @@ class Guest:
             raise CheckFailed(f"{self.name}: `{cmd}` as {user} exited {r.returncode}: {(r.stderr or '').strip()[-500:]}")
         return r
 
-    def wait_ssh(self, timeout=600, not_boot_id=None):
+    def wait_ssh(self, timeout=WAIT, not_boot_id=None):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
@@ -694,9 +695,9 @@ class Scenario:
         self.server.stop()
         log(f"{self.name}: share server stopped; starting g2 again")
         g2.launch()
-        g2.wait_ssh(timeout=BOOT_BOUND + 300)
+        g2.wait_ssh()
         r = g2.ssh("systemctl is-system-running --wait; systemctl show -P FinishTimestampMonotonic", check=False,
-                   timeout=BOOT_BOUND + 300)
+                   timeout=WAIT)
         state, fin = (r.stdout.split() + ["", ""])[:2]
         boot_s = int(fin or 0) / 1e6
         # bounded: BOOT_BOUND, or (on a loaded machine) 1.5 x this run's boot with the server up + 60 s
