@@ -48,7 +48,7 @@ FILES_ADDR = "169.254.0.100"  # guest address forwarded to the share stand-ins
 KV_ADDR = "169.254.0.101"  # guest address forwarded to the Key Vault test double
 IMDS_ADDR = "169.254.169.254"
 BOOT_BOUND = int(os.environ.get("BOOT_BOUND", "300"))  # s: boot must finish within this (TCG)
-WAIT = int(os.environ.get("GUEST_WAIT", "1200"))  # s: give up waiting for a guest (not a claim)
+WAIT = int(os.environ.get("GUEST_WAIT", "900"))  # s: give up waiting for a guest (not a claim)
 MOUNT_BOUND = int(os.environ.get("MOUNT_BOUND", "120"))  # s: server back -> mounted
 
 
