@@ -236,7 +236,11 @@ fn pool_conf(pool: &ValidPool, host: &str) -> String {
         ("DSVMPOOL_CREDENTIAL", credential.into()),
         (
             "DSVMPOOL_USER_OPTIONS",
-            if smb { smb::user_options(account) } else { String::new() },
+            if smb {
+                smb::user_options(account)
+            } else {
+                String::new()
+            },
         ),
     ];
     if smb && pool.credential() == CredentialMethod::ManagedIdentity {
