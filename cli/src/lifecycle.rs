@@ -8,6 +8,9 @@
 //! `--poll-interval-ms N` / `DSVMPOOL_POLL_INTERVAL_MS` (poll interval when the service sends no
 //! `Retry-After`, and while following a deployment started earlier).
 
+// `Fail` is the CLI's error shape everywhere (see `main.rs`).
+#![allow(clippy::result_large_err)]
+
 use crate::progress::Renderer;
 use crate::{Fail, Output, SpecArg, fail, load, print_json};
 use dsvmpool::Error;
