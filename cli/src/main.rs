@@ -546,6 +546,7 @@ fn deploy_command(
     }
     cmd
 }
+
 fn simulate(out: Output, a: SimulateArgs) -> Result<(), Fail> {
     use dsvmpool::sim;
     let pool = load(&a.spec)?;

@@ -11,11 +11,9 @@ use super::params::{self, Param, names as p};
 use super::provision::storage_resource_group;
 use super::{Provisioning, RenderOptions};
 use crate::names::{ResourceNames, nested_deployment_name, role_assignment_name};
-use crate::spec::values::{WEEKDAYS, format_iso_duration, parse_duration, parse_hhmm};
-use crate::spec::values::{parse_local_datetime, parse_weekday};
+use crate::spec::values::format_iso_duration;
 use crate::spec::{
-    Aggregation, ChangeType, CredentialMethod, Direction, DiskType, EvictionPolicy, Operator, Os,
-    Priority, Profile, Rule, SecretRef, Statistic, StorageKind, ValidPool,
+    CredentialMethod, DiskType, EvictionPolicy, Os, Priority, SecretRef, StorageKind, ValidPool,
 };
 use serde_json::{Map, Value, json};
 
@@ -1114,139 +1112,14 @@ fn outputs(cx: &Ctx) -> Value {
 // ---------------------------------------------------------------------------------------------
 // Autoscale: the `properties` of Microsoft.Insights/autoscalesettings (2022-10-01).
 
-fn iso(d: &str) -> String {
-    parse_duration(d).map_or_else(|| d.to_string(), format_iso_duration)
-}
-
-fn days(days: &[String]) -> Vec<&'static str> {
-    days.iter()
-        .filter_map(|d| parse_weekday(d))
-        .map(|i| WEEKDAYS[i])
-        .collect()
-}
-
-fn recurrence(ds: &[String], at: &str, tz: &str) -> Value {
-    let (h, m) = parse_hhmm(at).unwrap_or((0, 0));
-    json!({
-        "frequency": "Week",
-        "schedule": { "timeZone": tz, "days": days(ds), "hours": [h], "minutes": [m] },
-    })
-}
-
-fn capacity(min: u32, max: u32, default: u32) -> Value {
-    json!({ "minimum": min.to_string(), "maximum": max.to_string(), "default": default.to_string() })
-}
-
-fn rule(r: &Rule, target: &str) -> Value {
-    json!({
-        "metricTrigger": {
-            "metricName": r.metric,
-            "metricNamespace": r.namespace.clone().unwrap_or_else(|| "microsoft.compute/virtualmachinescalesets".into()),
-            "metricResourceUri": r.resource_id.clone().unwrap_or_else(|| target.to_string()),
-            "timeGrain": iso(&r.time_grain),
-            "statistic": match r.statistic {
-                Statistic::Average => "Average",
-                Statistic::Min => "Min",
-                Statistic::Max => "Max",
-                Statistic::Sum => "Sum",
-                Statistic::Count => "Count",
-            },
-            "timeWindow": iso(&r.window),
-            "timeAggregation": match r.aggregation {
-                Aggregation::Average => "Average",
-                Aggregation::Minimum => "Minimum",
-                Aggregation::Maximum => "Maximum",
-                Aggregation::Total => "Total",
-                Aggregation::Count => "Count",
-                Aggregation::Last => "Last",
-            },
-            "operator": match r.operator {
-                Operator::GreaterThan => "GreaterThan",
-                Operator::GreaterThanOrEqual => "GreaterThanOrEqual",
-                Operator::LessThan => "LessThan",
-                Operator::LessThanOrEqual => "LessThanOrEqual",
-                Operator::Equals => "Equals",
-                Operator::NotEquals => "NotEquals",
-            },
-            "threshold": r.threshold,
-        },
-        "scaleAction": {
-            "direction": match r.action {
-                Direction::Increase => "Increase",
-                Direction::Decrease => "Decrease",
-            },
-            "type": match r.change {
-                ChangeType::ChangeCount => "ChangeCount",
-                ChangeType::PercentChangeCount => "PercentChangeCount",
-                ChangeType::ExactCount => "ExactCount",
-            },
-            "value": r.value.to_string(),
-            "cooldown": iso(&r.cooldown),
-        },
-    })
-}
-
-fn profile(pr: &Profile, target: &str) -> Value {
-    let mut m = Map::new();
-    m.insert("name".into(), json!(pr.name));
-    m.insert("capacity".into(), capacity(pr.min, pr.max, pr.default));
-    m.insert(
-        "rules".into(),
-        json!(pr.rules.iter().map(|r| rule(r, target)).collect::<Vec<_>>()),
-    );
-    if let Some(rc) = &pr.recurrence {
-        m.insert(
-            "recurrence".into(),
-            recurrence(&rc.days, &rc.start, &rc.time_zone),
-        );
-    }
-    if let Some(f) = &pr.fixed_date {
-        let t = |s: &str| parse_local_datetime(s).map_or_else(|| s.to_string(), |d| d.to_iso());
-        m.insert(
-            "fixedDate".into(),
-            json!({ "timeZone": f.time_zone, "start": t(&f.start), "end": t(&f.end) }),
-        );
-    }
-    Value::Object(m)
-}
-
-/// The autoscale setting's `properties`: the spec's profiles, the scale-to-zero shorthand as two
-/// recurring profiles (working hours with the minimum, zero from the end of working hours until
-/// they start again), or one profile holding the capacity when there is neither.
+/// The autoscale setting's `properties`, from the one conversion of the spec's autoscale
+/// section ([`crate::autoscale::model::settings_from_pool`]): the spec's profiles, the
+/// scale-to-zero shorthand as recurring profiles, session rules, or one profile holding the
+/// capacity when there is none.
 pub fn autoscale_properties(pool: &ValidPool, target_resource_uri: &str) -> Value {
-    let s = pool.spec();
-    let a = &s.autoscale;
-    let mut profiles: Vec<Value> = a
-        .profiles
-        .iter()
-        .map(|pr| profile(pr, target_resource_uri))
-        .collect();
-    if let Some(z) = &a.scale_to_zero {
-        profiles.push(json!({
-            "name": "working-hours",
-            "capacity": capacity(z.min, s.capacity.max.max(z.min), z.min),
-            "rules": [],
-            "recurrence": recurrence(&z.days, &z.start, &z.time_zone),
-        }));
-        profiles.push(json!({
-            "name": "off-hours",
-            "capacity": capacity(0, 0, 0),
-            "rules": [],
-            "recurrence": recurrence(&z.days, &z.end, &z.time_zone),
-        }));
-    }
-    if profiles.is_empty() {
-        profiles.push(json!({
-            "name": "default",
-            "capacity": capacity(s.capacity.min, s.capacity.max, pool.initial_capacity()),
-            "rules": [],
-        }));
-    }
-    json!({
-        "name": ResourceNames::for_pool(pool).autoscale,
-        "enabled": true,
-        "targetResourceUri": target_resource_uri,
-        "profiles": profiles,
-        "notifications": [],
-    })
+    serde_json::to_value(crate::autoscale::model::settings_from_pool(
+        pool,
+        target_resource_uri,
+    ))
+    .unwrap_or_else(|e| json!({ "error": e.to_string() }))
 }
