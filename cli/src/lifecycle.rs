@@ -143,16 +143,19 @@ fn outputs_text(o: &PoolOutputs) -> String {
         ("Public IP", &o.public_ip),
         ("JupyterHub", &o.jupyterhub_url),
         ("SSH", &o.ssh_command),
+        ("RDP", &o.rdp_address),
     ] {
         if let Some(v) = v {
             s.push_str(&format!("  {label:<12} {v}\n"));
         }
     }
     if let Some(p) = &o.instance_ssh_ports {
-        s.push_str(&format!(
-            "  {:<12} ssh -p <port> … on ports {p}\n",
-            "One instance"
-        ));
+        let how = if o.ssh_command.is_some() {
+            "ssh -p <port> …"
+        } else {
+            "remote desktop to <address>:<port>"
+        };
+        s.push_str(&format!("  {:<12} {how} on ports {p}\n", "One instance"));
     }
     if let (Some(sh), Some(m)) = (&o.share, &o.mount_path) {
         s.push_str(&format!("  {:<12} {sh} → {m}\n", "Workspace"));
