@@ -217,6 +217,13 @@ pub fn run(out: Output, verb: Verb, arg: &SpecArg, conn: &ConnArgs) -> Result<()
     let interrupted = |what: &str| {
         finish();
         eprintln!("interrupted: {what}");
+        if out == Output::Json {
+            print_json(&serde_json::json!({
+                "ok": false,
+                "code": "INTERRUPTED",
+                "message": format!("interrupted: {what}"),
+            }));
+        }
         Err(Fail {
             code: 130,
             error: Error::Internal("interrupted".into()),

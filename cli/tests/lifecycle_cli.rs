@@ -310,7 +310,7 @@ fn an_interrupted_deploy_resumes_on_rerun() {
     let e = setup("interrupt", 0.01);
     let spec = e.spec();
     let child = e
-        .cmd(&["deploy", spec, "--auth", "env"])
+        .cmd(&["deploy", spec, "--auth", "env", "-o", "json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -335,6 +335,8 @@ fn an_interrupted_deploy_resumes_on_rerun() {
         "{}",
         text(&o.stderr)
     );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["code"], "INTERRUPTED");
     let running = e.double.snapshot()["deployments"][0]["provisioningState"]
         .as_str()
         .unwrap()
