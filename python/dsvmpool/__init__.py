@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from ._native import (
     Artifacts,
+    LivePlan,
     Plan,
     Pool,
     SimReport,
+    Status,
     Trace,
     __version__,
     comparison_table,
@@ -90,6 +92,8 @@ __all__ = [
     "Pool",
     "Plan",
     "Artifacts",
+    "Status",
+    "LivePlan",
     "Trace",
     "SimReport",
     "comparison_table",

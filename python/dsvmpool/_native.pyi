@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, Mapping, final
 
 from dsvmpool._types import (
@@ -20,12 +20,15 @@ from dsvmpool._types import (
 )
 
 _Policy = Literal["spec", "fixed", "cpu", "sessions"]
+_Credential = Literal["auto", "env", "workload-identity", "managed-identity", "azure-cli"]
 
 __all__ = [
     "__version__",
     "Pool",
     "Plan",
     "Artifacts",
+    "Status",
+    "LivePlan",
     "Trace",
     "SimReport",
     "json_schema",
@@ -152,6 +155,284 @@ class Pool:
         """
     def _repr_html_(self) -> str:
         """HTML summary table (Jupyter displays it)."""
+    def deploy(
+        self,
+        *,
+        force: bool = False,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> Awaitable[dict[str, Any]]:
+        """Deploy (or update) the pool: validate, render, ensure the resource group, preflight, create
+        the deployment and follow it to the end. A rerun of an unchanged spec writes nothing;
+        a rerun after an interruption follows the deployment already running. ``force`` deploys
+        even when nothing changed (e.g. after changing a secret). Returns the outcome (a dict:
+        ``action``, ``state``, ``outputs``, ``resources``, …).
+
+        Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+        managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+        ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+        else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+        dict), ``poll_interval`` (seconds). Awaitable; ``deploy_sync`` is the blocking twin.
+        """
+    def deploy_sync(
+        self,
+        *,
+        force: bool = False,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> dict[str, Any]:
+        """The blocking twin of ``deploy`` (the GIL is released while it waits; Ctrl-C
+        interrupts it).
+        """
+    def status(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> Awaitable[Status]:
+        """The live state: scale set, instances with power state and protection, autoscale setting,
+        addresses (a ``Status``). Only reads.
+
+        Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+        managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+        ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+        else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+        dict), ``poll_interval`` (seconds). Awaitable; ``status_sync`` is the blocking twin.
+        """
+    def status_sync(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> Status:
+        """The blocking twin of ``status`` (the GIL is released while it waits; Ctrl-C
+        interrupts it).
+        """
+    def scale(
+        self,
+        capacity: int,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> Awaitable[dict[str, Any]]:
+        """Set the pool's capacity to ``capacity`` instances (autoscale may move it again within its
+        range). Returns the outcome (a dict).
+
+        Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+        managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+        ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+        else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+        dict), ``poll_interval`` (seconds). Awaitable; ``scale_sync`` is the blocking twin.
+        """
+    def scale_sync(
+        self,
+        capacity: int,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> dict[str, Any]:
+        """The blocking twin of ``scale`` (the GIL is released while it waits; Ctrl-C
+        interrupts it).
+        """
+    def stop(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> Awaitable[dict[str, Any]]:
+        """Stop the pool: autoscale off, every instance deallocated (billing for compute stops).
+        Returns the outcome (a dict).
+
+        Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+        managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+        ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+        else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+        dict), ``poll_interval`` (seconds). Awaitable; ``stop_sync`` is the blocking twin.
+        """
+    def stop_sync(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> dict[str, Any]:
+        """The blocking twin of ``stop`` (the GIL is released while it waits; Ctrl-C
+        interrupts it).
+        """
+    def start(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> Awaitable[dict[str, Any]]:
+        """Start the pool: every deallocated or stopped instance, then autoscale back on when the
+        spec has it. Returns the outcome (a dict).
+
+        Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+        managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+        ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+        else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+        dict), ``poll_interval`` (seconds). Awaitable; ``start_sync`` is the blocking twin.
+        """
+    def start_sync(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> dict[str, Any]:
+        """The blocking twin of ``start`` (the GIL is released while it waits; Ctrl-C
+        interrupts it).
+        """
+    def destroy_preview(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> Awaitable[dict[str, Any]]:
+        """What ``destroy()`` would delete (a dict). Only reads.
+
+        Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+        managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+        ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+        else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+        dict), ``poll_interval`` (seconds). Awaitable; ``destroy_preview_sync`` is the blocking twin.
+        """
+    def destroy_preview_sync(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> dict[str, Any]:
+        """The blocking twin of ``destroy_preview`` (the GIL is released while it waits; Ctrl-C
+        interrupts it).
+        """
+    def destroy(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> Awaitable[dict[str, Any]]:
+        """Delete the pool: the resource group when dsvmpool created it and holds nothing else,
+        else the pool's resources. ``destroy_preview()`` says what goes. Returns the outcome.
+
+        Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+        managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+        ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+        else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+        dict), ``poll_interval`` (seconds). Awaitable; ``destroy_sync`` is the blocking twin.
+        """
+    def destroy_sync(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> dict[str, Any]:
+        """The blocking twin of ``destroy`` (the GIL is released while it waits; Ctrl-C
+        interrupts it).
+        """
+    def plan_live(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> Awaitable[LivePlan]:
+        """Compare the spec with the live pool: the offline plan, what is deployed and the changes a
+        deploy would make (a ``LivePlan``). Only reads.
+
+        Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+        managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+        ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+        else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+        dict), ``poll_interval`` (seconds). Awaitable; ``plan_live_sync`` is the blocking twin.
+        """
+    def plan_live_sync(
+        self,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> LivePlan:
+        """The blocking twin of ``plan_live`` (the GIL is released while it waits; Ctrl-C
+        interrupts it).
+        """
 
 @final
 class Plan:
@@ -419,3 +700,70 @@ def plot_svg(reports: Sequence[SimReport]) -> str:
     """Plots of several reports (instances and users over time, cost per day) as SVG text."""
 def write_plot(path: str | os.PathLike[str], reports: Sequence[SimReport]) -> None:
     """Write the plots of several reports to ``path``: SVG for ``.svg``, PNG for ``.png``."""
+
+@final
+class Status:
+    """The live state of a deployed pool: scale set, instances with power state and protection,
+    autoscale setting, addresses.
+
+    ``str(status)`` is the CLI's text; in Jupyter it displays as tables; ``to_dict()`` is the
+    structure of ``dsvmpool status --output json``.
+    """
+
+    @property
+    def pool(self) -> str:
+        """Pool name."""
+    @property
+    def resource_group(self) -> str:
+        """Resource group."""
+    @property
+    def deployed(self) -> bool:
+        """Whether the scale set exists."""
+    @property
+    def stopped(self) -> bool:
+        """Stopped by ``stop()``: autoscale off and no instance running."""
+    @property
+    def instances(self) -> list[dict[str, Any]]:
+        """Instances: dicts with ``instance_id``, ``name``, ``computer_name``, ``power_state``,
+        ``provisioning_state``, ``protect_from_scale_in``, ``protect_from_scale_set_actions``,
+        ``latest_model_applied`` (keys absent when unknown).
+        """
+    @property
+    def power(self) -> dict[str, int]:
+        """Instances per power state, e.g. ``{"running": 2}``."""
+    @property
+    def scale_set(self) -> dict[str, Any] | None:
+        """The scale set (``None`` when not deployed)."""
+    @property
+    def autoscale(self) -> dict[str, Any] | None:
+        """The autoscale setting (``None`` when there is none)."""
+    @property
+    def addresses(self) -> dict[str, str]:
+        """Addresses from the deployment outputs."""
+    def to_dict(self) -> dict[str, Any]:
+        """The whole status as a dict."""
+    def _repr_html_(self) -> str:
+        """HTML tables of the instances and addresses (Jupyter displays them)."""
+
+@final
+class LivePlan:
+    """The plan against the live pool: the offline plan, what is deployed, and the changes a
+    deploy would make (what-if).
+
+    ``str(live_plan)`` is the CLI's text (``dsvmpool plan --live``); ``no_changes`` tells
+    whether a deploy would change anything.
+    """
+
+    @property
+    def plan(self) -> Plan:
+        """The offline plan."""
+    @property
+    def live(self) -> dict[str, Any]:
+        """What is deployed and how it differs (a dict)."""
+    @property
+    def no_changes(self) -> bool:
+        """Whether a deploy would change nothing."""
+    def to_dict(self) -> dict[str, Any]:
+        """The whole plan as a dict: the structure of ``dsvmpool plan --live --output json``."""
+    def _repr_html_(self) -> str:
+        """The plan's text (Jupyter displays it)."""

@@ -22,6 +22,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", dsvmpool::VERSION)?;
     m.add_class::<pool::PyPool>()?;
     m.add_class::<lifecycle::PyPlan>()?;
+    m.add_class::<lifecycle::PyStatus>()?;
+    m.add_class::<lifecycle::PyLivePlan>()?;
     m.add_class::<render::PyArtifacts>()?;
     m.add_class::<sim::PyTrace>()?;
     m.add_class::<sim::PySimReport>()?;

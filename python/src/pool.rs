@@ -2,7 +2,7 @@
 
 use crate::error::IntoPyResult;
 use crate::html::Html;
-use crate::lifecycle::PyPlan;
+use crate::lifecycle::{self, Connection, PyPlan, Verb};
 use crate::render::{self, PyArtifacts};
 use crate::sim::{self, PySimReport, PyTrace};
 use crate::spec::{diagnostics_to_py, format_from_name};
@@ -186,6 +186,240 @@ impl PyPool {
         let trace = &trace.inner;
         let reports = py.detach(|| dsvmpool::sim::compare(&valid, &policies, trace, &opts));
         Ok(reports.into_iter().map(PySimReport::new).collect())
+    }
+
+    /// Deploy (or update) the pool: validate, render, ensure the resource group, preflight, create
+    /// the deployment and follow it to the end. A rerun of an unchanged spec writes nothing;
+    /// a rerun after an interruption follows the deployment already running. ``force`` deploys
+    /// even when nothing changed (e.g. after changing a secret). Returns the outcome (a dict:
+    /// ``action``, ``state``, ``outputs``, ``resources``, …).
+    ///
+    /// Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+    /// managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+    /// ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+    /// else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+    /// dict), ``poll_interval`` (seconds). Awaitable; ``deploy_sync`` is the blocking twin.
+    #[pyo3(signature = (*, force = false, **conn))]
+    fn deploy<'py>(
+        &self,
+        py: Python<'py>,
+        force: bool,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_async(py, self.valid(py)?, Verb::Deploy { force }, conn)
+    }
+
+    /// The blocking twin of ``deploy`` (the GIL is released while it waits; Ctrl-C
+    /// interrupts it).
+    #[pyo3(signature = (*, force = false, **conn))]
+    fn deploy_sync(
+        &self,
+        py: Python<'_>,
+        force: bool,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_sync(py, self.valid(py)?, Verb::Deploy { force }, conn)
+    }
+
+    /// The live state: scale set, instances with power state and protection, autoscale setting,
+    /// addresses (a ``Status``). Only reads.
+    ///
+    /// Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+    /// managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+    /// ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+    /// else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+    /// dict), ``poll_interval`` (seconds). Awaitable; ``status_sync`` is the blocking twin.
+    #[pyo3(signature = (**conn))]
+    fn status<'py>(
+        &self,
+        py: Python<'py>,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_async(py, self.valid(py)?, Verb::Status, conn)
+    }
+
+    /// The blocking twin of ``status`` (the GIL is released while it waits; Ctrl-C
+    /// interrupts it).
+    #[pyo3(signature = (**conn))]
+    fn status_sync(&self, py: Python<'_>, conn: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_sync(py, self.valid(py)?, Verb::Status, conn)
+    }
+
+    /// Set the pool's capacity to ``capacity`` instances (autoscale may move it again within its
+    /// range). Returns the outcome (a dict).
+    ///
+    /// Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+    /// managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+    /// ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+    /// else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+    /// dict), ``poll_interval`` (seconds). Awaitable; ``scale_sync`` is the blocking twin.
+    #[pyo3(signature = (capacity, **conn))]
+    fn scale<'py>(
+        &self,
+        py: Python<'py>,
+        capacity: u32,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_async(py, self.valid(py)?, Verb::Scale(capacity), conn)
+    }
+
+    /// The blocking twin of ``scale`` (the GIL is released while it waits; Ctrl-C
+    /// interrupts it).
+    #[pyo3(signature = (capacity, **conn))]
+    fn scale_sync(
+        &self,
+        py: Python<'_>,
+        capacity: u32,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_sync(py, self.valid(py)?, Verb::Scale(capacity), conn)
+    }
+
+    /// Stop the pool: autoscale off, every instance deallocated (billing for compute stops).
+    /// Returns the outcome (a dict).
+    ///
+    /// Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+    /// managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+    /// ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+    /// else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+    /// dict), ``poll_interval`` (seconds). Awaitable; ``stop_sync`` is the blocking twin.
+    #[pyo3(signature = (**conn))]
+    fn stop<'py>(
+        &self,
+        py: Python<'py>,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_async(py, self.valid(py)?, Verb::Stop, conn)
+    }
+
+    /// The blocking twin of ``stop`` (the GIL is released while it waits; Ctrl-C
+    /// interrupts it).
+    #[pyo3(signature = (**conn))]
+    fn stop_sync(&self, py: Python<'_>, conn: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_sync(py, self.valid(py)?, Verb::Stop, conn)
+    }
+
+    /// Start the pool: every deallocated or stopped instance, then autoscale back on when the
+    /// spec has it. Returns the outcome (a dict).
+    ///
+    /// Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+    /// managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+    /// ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+    /// else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+    /// dict), ``poll_interval`` (seconds). Awaitable; ``start_sync`` is the blocking twin.
+    #[pyo3(signature = (**conn))]
+    fn start<'py>(
+        &self,
+        py: Python<'py>,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_async(py, self.valid(py)?, Verb::Start, conn)
+    }
+
+    /// The blocking twin of ``start`` (the GIL is released while it waits; Ctrl-C
+    /// interrupts it).
+    #[pyo3(signature = (**conn))]
+    fn start_sync(&self, py: Python<'_>, conn: Option<&Bound<'_, PyDict>>) -> PyResult<Py<PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_sync(py, self.valid(py)?, Verb::Start, conn)
+    }
+
+    /// What ``destroy()`` would delete (a dict). Only reads.
+    ///
+    /// Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+    /// managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+    /// ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+    /// else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+    /// dict), ``poll_interval`` (seconds). Awaitable; ``destroy_preview_sync`` is the blocking twin.
+    #[pyo3(signature = (**conn))]
+    fn destroy_preview<'py>(
+        &self,
+        py: Python<'py>,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_async(py, self.valid(py)?, Verb::DestroyPreview, conn)
+    }
+
+    /// The blocking twin of ``destroy_preview`` (the GIL is released while it waits; Ctrl-C
+    /// interrupts it).
+    #[pyo3(signature = (**conn))]
+    fn destroy_preview_sync(
+        &self,
+        py: Python<'_>,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_sync(py, self.valid(py)?, Verb::DestroyPreview, conn)
+    }
+
+    /// Delete the pool: the resource group when dsvmpool created it and holds nothing else,
+    /// else the pool's resources. ``destroy_preview()`` says what goes. Returns the outcome.
+    ///
+    /// Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+    /// managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+    /// ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+    /// else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+    /// dict), ``poll_interval`` (seconds). Awaitable; ``destroy_sync`` is the blocking twin.
+    #[pyo3(signature = (**conn))]
+    fn destroy<'py>(
+        &self,
+        py: Python<'py>,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_async(py, self.valid(py)?, Verb::Destroy, conn)
+    }
+
+    /// The blocking twin of ``destroy`` (the GIL is released while it waits; Ctrl-C
+    /// interrupts it).
+    #[pyo3(signature = (**conn))]
+    fn destroy_sync(
+        &self,
+        py: Python<'_>,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_sync(py, self.valid(py)?, Verb::Destroy, conn)
+    }
+
+    /// Compare the spec with the live pool: the offline plan, what is deployed and the changes a
+    /// deploy would make (a ``LivePlan``). Only reads.
+    ///
+    /// Connection keywords: ``credential`` (``"auto"``: environment, workload identity,
+    /// managed identity, Azure CLI; or ``"env"``, ``"workload-identity"``,
+    /// ``"managed-identity"``, ``"azure-cli"``), ``subscription_id`` (default: the spec's,
+    /// else ``AZURE_SUBSCRIPTION_ID``), ``progress`` (called with each progress event as a
+    /// dict), ``poll_interval`` (seconds). Awaitable; ``plan_live_sync`` is the blocking twin.
+    #[pyo3(signature = (**conn))]
+    fn plan_live<'py>(
+        &self,
+        py: Python<'py>,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_async(py, self.valid(py)?, Verb::PlanLive, conn)
+    }
+
+    /// The blocking twin of ``plan_live`` (the GIL is released while it waits; Ctrl-C
+    /// interrupts it).
+    #[pyo3(signature = (**conn))]
+    fn plan_live_sync(
+        &self,
+        py: Python<'_>,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        lifecycle::call_sync(py, self.valid(py)?, Verb::PlanLive, conn)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -12,7 +12,6 @@
 //!
 //! Network methods use [`block_on`] for their sync form (the GIL is released while waiting and
 //! Ctrl-C still interrupts) and [`future_into_py`] for their awaitable form.
-#![allow(dead_code)] // the network methods of the lifecycle are its callers
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;

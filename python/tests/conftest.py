@@ -45,3 +45,13 @@ def cli() -> Path:
 @pytest.fixture()
 def team_text() -> str:
     return TEAM.read_text(encoding="utf-8")
+
+
+def double_binary() -> Optional[Path]:
+    """The ARM test double (tests/arm-double): $DSVMPOOL_ARM_DOUBLE, else a built one."""
+    env = os.environ.get("DSVMPOOL_ARM_DOUBLE")
+    if env:
+        return Path(env)
+    built = [p for p in REPO.glob("target/*/arm-double") if p.is_file() and os.access(p, os.X_OK)]
+    built += [p for p in REPO.glob("target/*/*/arm-double") if p.is_file() and os.access(p, os.X_OK)]
+    return max(built, key=lambda p: p.stat().st_mtime) if built else None
