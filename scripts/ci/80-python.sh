@@ -3,7 +3,8 @@
 #  1. a fresh venv with maturin, pytest, mypy, nbclient/ipykernel;
 #  2. the binding's Rust tests (error mapping, fork-safe runtime) with an embedded interpreter;
 #  3. `maturin develop` + pytest (mirrors the core modules, replays the golden fixtures, compares
-#     plans with the CLI, runs the example notebook headless), mypy --strict on the examples;
+#     results with the CLI, drives the network verbs against the ARM test double, runs the
+#     example notebook headless), mypy --strict on the examples;
 #  4. `maturin build --release`: the abi3 wheel installs and imports in clean venvs (the default
 #     python3, and Python 3.9 when one is installed), mypy.stubtest checks _native.pyi against it.
 # Every cargo/maturin call passes the same explicit --target (see BINDINGS-RECIPE.md gotcha 3).
@@ -36,9 +37,10 @@ step "venv + tools"
 export PYO3_PYTHON="$VENV/bin/python"
 PYLIBDIR=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 
-step "the CLI (compared with the binding's plans)"
+step "the CLI (compared with the binding's results) and the ARM test double"
 cargo build --locked -q -p dsvmpool-cli
-export DSVMPOOL_CLI="$ROOT/target/debug/dsvmpool"
+cargo build --locked -q -p dsvmpool-arm-double --bin arm-double
+export DSVMPOOL_CLI="$ROOT/target/debug/dsvmpool" DSVMPOOL_ARM_DOUBLE="$ROOT/target/debug/arm-double"
 
 step "binding Rust tests (embedded interpreter)"
 # pyo3-ffi's rpath does not reach the test binary: point the loader at this python's libpython.
