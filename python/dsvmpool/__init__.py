@@ -10,6 +10,7 @@ Load a pool spec (TOML, YAML or JSON), validate it, see its plan and render it::
     art = pool.render()                      # ARM template, parameters, cloud-init; art.write("out/")
     trace = dsvmpool.Trace.generate(pool=pool, users=25)
     report = pool.simulate(trace)            # cost, waits, refused sessions; report.to_pandas()
+    await pool.deploy()                      # network verbs are awaitable; pool.deploy_sync() blocks
 
 Every failure raises a :class:`DsvmpoolError` subclass that also inherits the matching
 builtin (``ValidationError`` is a ``ValueError``, ``NotFoundError`` a ``LookupError``, …).
