@@ -23,6 +23,8 @@
 //! the template that only reaches `protectedSettings`).
 
 pub mod arm;
+pub mod cloud_init;
+pub mod mount;
 pub mod params;
 mod provision;
 
@@ -32,6 +34,9 @@ use crate::spec::ValidPool;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+pub use cloud_init::{
+    KeyDelivery, ProvisionFile, ProvisionOptions, ProvisioningArtifacts, render_cloud_init,
+};
 pub use params::SecureParameter;
 
 /// Name of the rendered template file.
