@@ -8,6 +8,9 @@
 //! `--poll-interval-ms N` / `DSVMPOOL_POLL_INTERVAL_MS` (poll interval when the service sends no
 //! `Retry-After`, and while following a deployment started earlier).
 
+// `Fail` is the CLI's error shape everywhere (see `main.rs`).
+#![allow(clippy::result_large_err)]
+
 use crate::progress::Renderer;
 use crate::{Fail, Output, SpecArg, fail, load, print_json};
 use dsvmpool::Error;
@@ -140,16 +143,19 @@ fn outputs_text(o: &PoolOutputs) -> String {
         ("Public IP", &o.public_ip),
         ("JupyterHub", &o.jupyterhub_url),
         ("SSH", &o.ssh_command),
+        ("RDP", &o.rdp_address),
     ] {
         if let Some(v) = v {
             s.push_str(&format!("  {label:<12} {v}\n"));
         }
     }
     if let Some(p) = &o.instance_ssh_ports {
-        s.push_str(&format!(
-            "  {:<12} ssh -p <port> … on ports {p}\n",
-            "One instance"
-        ));
+        let how = if o.ssh_command.is_some() {
+            "ssh -p <port> …"
+        } else {
+            "remote desktop to <address>:<port>"
+        };
+        s.push_str(&format!("  {:<12} {how} on ports {p}\n", "One instance"));
     }
     if let (Some(sh), Some(m)) = (&o.share, &o.mount_path) {
         s.push_str(&format!("  {:<12} {sh} → {m}\n", "Workspace"));
@@ -211,6 +217,13 @@ pub fn run(out: Output, verb: Verb, arg: &SpecArg, conn: &ConnArgs) -> Result<()
     let interrupted = |what: &str| {
         finish();
         eprintln!("interrupted: {what}");
+        if out == Output::Json {
+            print_json(&serde_json::json!({
+                "ok": false,
+                "code": "INTERRUPTED",
+                "message": format!("interrupted: {what}"),
+            }));
+        }
         Err(Fail {
             code: 130,
             error: Error::Internal("interrupted".into()),

@@ -307,10 +307,10 @@ fn errors_name_the_operation_code_and_request_id() {
 #[test]
 fn an_interrupted_deploy_resumes_on_rerun() {
     // Slow enough that the deployment is still running when the command is interrupted.
-    let e = setup("interrupt", 0.01);
+    let e = setup("interrupt", 0.02);
     let spec = e.spec();
     let child = e
-        .cmd(&["deploy", spec, "--auth", "env"])
+        .cmd(&["deploy", spec, "--auth", "env", "-o", "json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -335,6 +335,8 @@ fn an_interrupted_deploy_resumes_on_rerun() {
         "{}",
         text(&o.stderr)
     );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["code"], "INTERRUPTED");
     let running = e.double.snapshot()["deployments"][0]["provisioningState"]
         .as_str()
         .unwrap()
@@ -344,7 +346,9 @@ fn an_interrupted_deploy_resumes_on_rerun() {
         "the deployment goes on: {running}"
     );
     let v = e.json(&["deploy", spec]);
-    assert_eq!(v["reattached"], true, "{v}");
+    // Normally still running, so followed; on a very loaded machine it may have ended before
+    // the rerun looked, and then it is simply up to date. Either way it is not submitted again.
+    assert!(v["reattached"] == true || v["action"] == "unchanged", "{v}");
     assert_eq!(v["state"], "Succeeded");
     assert_eq!(
         deployment_puts(&e.double),

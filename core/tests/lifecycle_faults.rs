@@ -350,7 +350,7 @@ async fn secrets_travel_only_in_the_deployment_body() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_deploy_is_resumed_by_rerunning() {
     // Slower simulated time, so the deployment is still running when the rerun starts.
-    let d = double_with(0.005);
+    let d = double_with(0.01);
     let pool = secret_pool();
     let started = Arc::new(tokio::sync::Notify::new());
     let s2 = started.clone();

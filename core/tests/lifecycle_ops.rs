@@ -196,3 +196,36 @@ async fn progress_events_serialize_for_the_bindings() {
     assert!(v["resource_type"].is_string() && v["name"].is_string() && v["state"].is_string());
     assert!(v["elapsed_secs"].is_number());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_example_deploys_once_and_plans_no_changes() {
+    for name in ["nfs", "windows"] {
+        let d = double();
+        let path = format!("{}/../examples/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+        let mut spec = dsvmpool::Pool::load(&path).unwrap().spec().clone();
+        if spec.storage.credential == Some(dsvmpool::spec::CredentialMethod::ManagedIdentity) {
+            // The double reports no principalId for system-assigned identities.
+            spec.storage.credential = Some(dsvmpool::spec::CredentialMethod::AccountKey);
+        }
+        let pool = dsvmpool::Pool::from_spec(spec).validate().unwrap();
+        let c = client(&d, &pool, None);
+        let out = deploy(&c, &pool, &deploy_options(&d, None))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(out.action, DeployAction::Created, "{name}");
+        assert!(out.outputs.fqdn.is_some(), "{name}");
+        if pool.is_windows() {
+            assert!(out.outputs.rdp_address.is_some() && out.outputs.ssh_command.is_none());
+        } else {
+            assert!(out.outputs.ssh_command.is_some() && out.outputs.jupyterhub_url.is_some());
+        }
+        d.clear_requests();
+        let again = deploy(&c, &pool, &deploy_options(&d, None)).await.unwrap();
+        assert_eq!(again.action, DeployAction::Unchanged, "{name}");
+        assert!(writes(&d).is_empty(), "{name}: {:?}", calls(&writes(&d)));
+        let p = dsvmpool::lifecycle::plan_live(&c, &pool, &Default::default())
+            .await
+            .unwrap();
+        assert!(p.no_changes(), "{name}: {p}");
+    }
+}

@@ -134,9 +134,12 @@ pub struct PoolOutputs {
     /// JupyterHub URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jupyterhub_url: Option<String>,
-    /// SSH command for the admin.
+    /// SSH command for the admin (Linux).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ssh_command: Option<String>,
+    /// Remote desktop address (Windows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rdp_address: Option<String>,
     /// Per-instance SSH ports.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_ssh_ports: Option<String>,
@@ -164,6 +167,7 @@ impl PoolOutputs {
             public_ip: get("publicIpAddress"),
             jupyterhub_url: get("jupyterHubUrl"),
             ssh_command: get("sshCommand"),
+            rdp_address: get("rdpAddress"),
             instance_ssh_ports: get("instancePortRange"),
             share: get("sharePath"),
             mount_path: get("mountPath"),

@@ -9,7 +9,7 @@
 //!   deployment → poll with per-resource progress → outputs. A rerun of an unchanged spec makes
 //!   no write call; a rerun after an interruption re-attaches to the running deployment.
 //! - [`status`], [`scale`], [`stop`], [`start`], [`destroy`]: see [`ops`].
-//! - [`plan()`] (offline) and [`plan_live`] (drift-aware, with what-if).
+//! - [`plan()`] (offline) and [`plan_live()`] (drift-aware, with what-if).
 
 pub mod apply;
 pub mod connect;

@@ -382,7 +382,8 @@ impl fmt::Display for PoolStatus {
             ("public IP", &a.public_ip),
             ("JupyterHub", &a.jupyterhub_url),
             ("SSH", &a.ssh_command),
-            ("instance SSH", &a.instance_ssh_ports),
+            ("RDP", &a.rdp_address),
+            ("instance ports", &a.instance_ssh_ports),
             ("workspace", &a.share),
         ] {
             if let Some(v) = v {

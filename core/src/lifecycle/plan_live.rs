@@ -97,7 +97,7 @@ fn type_and_name(id: &str) -> Option<(String, String)> {
     let at = lower.rfind("/providers/")?;
     let rest = &id[at + "/providers/".len()..];
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    if segs.len() < 3 || segs.len() % 2 == 0 {
+    if segs.len() < 3 || segs.len().is_multiple_of(2) {
         return None;
     }
     let mut types = vec![segs[0]];
@@ -209,13 +209,13 @@ pub async fn plan_live(
                     .is_some_and(|s| s.eq_ignore_ascii_case("succeeded"));
         }
         let c = &s.capacity;
-        if let Some(n) = live.capacity {
-            if (c.min..=c.max).contains(&n) {
-                live.ignored.push(format!(
-                    "capacity {n}: owned by autoscale and `dsvmpool scale` within {}–{}",
-                    c.min, c.max
-                ));
-            }
+        if let Some(n) = live.capacity
+            && (c.min..=c.max).contains(&n)
+        {
+            live.ignored.push(format!(
+                "capacity {n}: owned by autoscale and `dsvmpool scale` within {}–{}",
+                c.min, c.max
+            ));
         }
         live.ignored
             .push("instance protection: set per instance, not part of the spec".into());
