@@ -1,6 +1,10 @@
 //! `dsvmpool`: the command line over the dsvmpool core.
 //!
-//! Exit codes: 0 ok, 1 invalid spec, 2 usage (bad arguments, unreadable file), 3 any other failure.
+//! Exit codes: 0 ok, 1 invalid spec, 2 usage (bad arguments, unreadable file, a destructive
+//! verb without confirmation), 3 any other failure, 130 interrupted (Ctrl-C).
+
+mod lifecycle;
+mod progress;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dsvmpool::spec::schema::json_schema;
@@ -80,8 +84,84 @@ enum Command {
     Validate(SpecArg),
     /// Print the spec's JSON Schema.
     Schema,
-    /// Show what the pool will be: resources, addresses, autoscale, cost.
-    Plan(SpecArg),
+    /// Show what the pool will be: resources, addresses, autoscale, cost (with --live: what
+    /// would change in the deployed pool).
+    Plan {
+        #[command(flatten)]
+        spec: SpecArg,
+        /// Compare with the deployed pool (what-if); ignores what autoscale owns.
+        #[arg(long)]
+        live: bool,
+        #[command(flatten)]
+        conn: lifecycle::ConnArgs,
+    },
+    /// Deploy the pool (or update it); a rerun of an unchanged spec writes nothing, a rerun
+    /// after an interruption follows the running deployment.
+    Deploy {
+        #[command(flatten)]
+        spec: SpecArg,
+        /// Deploy even when the deployed configuration is the same (e.g. after changing a
+        /// secret, which cannot be compared).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        conn: lifecycle::ConnArgs,
+    },
+    /// Show the deployed pool: capacity, instances and power states, protection, autoscale,
+    /// addresses.
+    Status {
+        #[command(flatten)]
+        spec: SpecArg,
+        #[command(flatten)]
+        conn: lifecycle::ConnArgs,
+    },
+    /// Set the number of instances (a concurrent change is re-read, never overwritten).
+    Scale {
+        #[command(flatten)]
+        spec: SpecArg,
+        /// Instances (0-1000).
+        #[arg(value_parser = clap::value_parser!(u32).range(0..=1000))]
+        capacity: u32,
+        #[command(flatten)]
+        conn: lifecycle::ConnArgs,
+    },
+    /// Stop the pool: switch autoscale off, then deallocate every instance (disks and
+    /// capacity stay; `start` brings the same instances back).
+    Stop {
+        #[command(flatten)]
+        spec: SpecArg,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[command(flatten)]
+        conn: lifecycle::ConnArgs,
+    },
+    /// Start a stopped pool: start its instances, then switch autoscale on again.
+    Start {
+        #[command(flatten)]
+        spec: SpecArg,
+        #[command(flatten)]
+        conn: lifecycle::ConnArgs,
+    },
+    /// Delete the pool: its resource group when dsvmpool created it for the pool alone,
+    /// otherwise only the pool's resources.
+    Destroy {
+        #[command(flatten)]
+        spec: SpecArg,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[command(flatten)]
+        conn: lifecycle::ConnArgs,
+    },
+    /// Write the ARM template, its parameters file and the provisioning files.
+    Render {
+        #[command(flatten)]
+        spec: SpecArg,
+        /// Output directory (created if missing).
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
     /// Check what the autoscale settings will do: flapping, scale from zero, profile windows,
     /// budget. Exits 1 when a finding is an error.
     Lint {
@@ -93,14 +173,6 @@ enum Command {
     },
     /// Simulate a team using the pool: cost, waits, refused and killed sessions.
     Simulate(SimulateArgs),
-    /// Write the ARM template, its parameters file and the provisioning files.
-    Render {
-        #[command(flatten)]
-        spec: SpecArg,
-        /// Output directory (created if missing).
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-    },
 }
 
 #[derive(clap::Args)]
@@ -344,6 +416,29 @@ fn run(cli: Cli) -> Result<(), Fail> {
             let _ = std::io::stdout().write_all(json_schema().as_bytes());
             Ok(())
         }
+        Command::Plan {
+            spec: arg,
+            live: true,
+            conn,
+        } => lifecycle::run(out, lifecycle::Verb::PlanLive, &arg, &conn),
+        Command::Deploy { spec, force, conn } => {
+            lifecycle::run(out, lifecycle::Verb::Deploy { force }, &spec, &conn)
+        }
+        Command::Status { spec, conn } => {
+            lifecycle::run(out, lifecycle::Verb::Status, &spec, &conn)
+        }
+        Command::Scale {
+            spec,
+            capacity,
+            conn,
+        } => lifecycle::run(out, lifecycle::Verb::Scale(capacity), &spec, &conn),
+        Command::Stop { spec, yes, conn } => {
+            lifecycle::run(out, lifecycle::Verb::Stop { yes }, &spec, &conn)
+        }
+        Command::Start { spec, conn } => lifecycle::run(out, lifecycle::Verb::Start, &spec, &conn),
+        Command::Destroy { spec, yes, conn } => {
+            lifecycle::run(out, lifecycle::Verb::Destroy { yes }, &spec, &conn)
+        }
         Command::Lint { spec, boot_time } => {
             let pool = load(&spec)?;
             let valid = pool.validate().map_err(|e| fail(e, Some(&spec.file)))?;
@@ -389,7 +484,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
             Ok(())
         }
         Command::Simulate(a) => simulate(out, a),
-        Command::Plan(arg) => {
+        Command::Plan { spec: arg, .. } => {
             let pool = load(&arg)?;
             let valid = pool.validate().map_err(|e| fail(e, Some(&arg.file)))?;
             let plan = dsvmpool::lifecycle::plan(&valid);

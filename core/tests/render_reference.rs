@@ -467,10 +467,7 @@ fn defect_11_autoscale_down_to_zero() {
         .find(|p| p["capacity"]["maximum"] == "0")
         .expect("an off-hours profile at zero");
     assert_eq!(off["recurrence"]["frequency"], "Week");
-    let work = profiles
-        .iter()
-        .find(|p| p["name"] == "work-hours")
-        .unwrap();
+    let work = profiles.iter().find(|p| p["name"] == "work-hours").unwrap();
     assert_eq!(
         work["recurrence"]["schedule"]["hours"],
         serde_json::json!([8])

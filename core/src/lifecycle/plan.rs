@@ -19,6 +19,10 @@ pub enum Action {
     Create,
     /// An existing resource is used as it is.
     UseExisting,
+    /// Live plan: the deployed resource will change.
+    Modify,
+    /// Live plan: the deployed resource already matches the spec.
+    NoChange,
 }
 
 /// One resource of the plan.
@@ -515,7 +519,8 @@ impl fmt::Display for Plan {
         for r in &self.resources {
             let sign = match r.action {
                 Action::Create => "+",
-                Action::UseExisting => "=",
+                Action::UseExisting | Action::NoChange => "=",
+                Action::Modify => "~",
             };
             writeln!(
                 f,

@@ -123,6 +123,18 @@ impl Policy {
             .into_iter()
             .find(|p| p.name() == s.trim().to_ascii_lowercase())
     }
+
+    /// Parse a short name given at field `path` (e.g. `policy`, `policies[1]`): an unknown name
+    /// is a validation error at that path listing the names (used by the bindings).
+    pub fn parse(name: &str, path: &str) -> crate::Result<Policy> {
+        Self::from_name(name).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|p| p.name()).collect();
+            crate::Error::invalid(
+                crate::Diagnostic::error(path, "unknown-value", format!("unknown policy `{name}`"))
+                    .hint(format!("one of {}", names.join(", "))),
+            )
+        })
+    }
 }
 
 /// The resource id the simulation uses for the pool's scale set.

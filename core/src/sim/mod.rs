@@ -37,5 +37,31 @@ impl crate::ValidPool {
     }
 }
 
+impl Trace {
+    /// Read a trace file: CSV or JSON, told apart by the content ([`Trace::parse`]).
+    pub fn load(path: impl AsRef<std::path::Path>) -> crate::Result<Trace> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io(path, e))?;
+        Trace::parse(&text)
+    }
+}
+
+impl Team {
+    /// The default synthetic team for a pool: working in the time zone of the pool's working
+    /// hours (`autoscale.scale_to_zero.time_zone`), else UTC.
+    pub fn for_pool(pool: &crate::ValidPool) -> Team {
+        let time_zone = pool
+            .spec()
+            .autoscale
+            .scale_to_zero
+            .as_ref()
+            .map_or_else(|| "UTC".to_string(), |z| z.time_zone.clone());
+        Team {
+            time_zone,
+            ..Team::default()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -198,3 +198,44 @@ fn unknown_metrics_are_reported_and_reports_serialize() {
     assert!(write_plot(&dir.join("plot.gif"), &reports).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn team_for_pool_works_in_the_pools_time_zone() {
+    assert_eq!(Team::for_pool(&pool("")).time_zone, "UTC");
+    let p = pool(
+        r#"[autoscale.scale_to_zero]
+        days = ["mon"]
+        start = "08:00"
+        end = "18:00"
+        time_zone = "W. Europe Standard Time"
+        min = 1"#,
+    );
+    let team = Team::for_pool(&p);
+    assert_eq!(team.time_zone, "W. Europe Standard Time");
+    assert_eq!(team.users, Team::default().users);
+}
+
+#[test]
+fn trace_load_reads_csv_and_json_and_reports_missing_files() {
+    let dir = std::env::temp_dir().join(format!("dsvmpool-trace-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("t.csv");
+    std::fs::write(
+        &csv,
+        "user,start,duration,cpu\nana,2026-03-02T09:00:00Z,3600,0.5\n",
+    )
+    .unwrap();
+    let json = dir.join("t.json");
+    std::fs::write(
+        &json,
+        r#"[{"user": "ana", "start": 1772442000, "duration": "1h", "cpu": 0.5}]"#,
+    )
+    .unwrap();
+    let a = Trace::load(&csv).unwrap();
+    let b = Trace::load(&json).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.sessions.len(), 1);
+    let missing = Trace::load(dir.join("missing.csv")).unwrap_err();
+    assert_eq!(missing.kind(), crate::ErrorKind::Io);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -8,5 +8,5 @@ pub mod validate;
 pub mod values;
 
 pub use model::*;
-pub use parse::{Format, parse_file, parse_str, parse_value};
+pub use parse::{Format, parse_file, parse_str, parse_value, value_as};
 pub use validate::{ValidPool, validate};

@@ -95,6 +95,13 @@ pub fn parse_str(text: &str, format: Format) -> Result<PoolSpec> {
 
 /// Parse a spec from an in-memory JSON value (used by the bindings' `from_dict` / `fromJson`).
 pub fn parse_value(value: serde_json::Value) -> Result<PoolSpec> {
+    value_as(value)
+}
+
+/// Deserialize any input type of the crate (simulation options, a synthetic team, ...) from an
+/// in-memory JSON value, with the same field-path diagnostics as a spec (`unknown-field` with a
+/// "did you mean" hint, `required`, `type`, ...). Used by the bindings for option objects.
+pub fn value_as<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -306,4 +313,25 @@ fn levenshtein(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod value_as_tests {
+    use super::*;
+
+    #[test]
+    fn option_objects_get_field_path_diagnostics() {
+        let e = value_as::<crate::sim::SimOptions>(serde_json::json!({"boot_tme": 1})).unwrap_err();
+        let d = &e.validation().unwrap().errors[0];
+        assert_eq!(
+            (d.path.as_str(), d.rule.as_str()),
+            ("boot_tme", "unknown-field")
+        );
+        assert_eq!(d.hint.as_deref(), Some("did you mean `boot_time`?"));
+        let e =
+            value_as::<crate::sim::SimOptions>(serde_json::json!({"patience": "x"})).unwrap_err();
+        assert_eq!(e.validation().unwrap().errors[0].path, "patience");
+        let o: crate::sim::SimOptions = value_as(serde_json::json!({"boot_time": 60})).unwrap();
+        assert_eq!(o.boot_time, 60);
+    }
 }
