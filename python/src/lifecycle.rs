@@ -3,7 +3,6 @@
 use crate::html::Html;
 use crate::spec::diagnostics_to_py;
 use dsvmpool::lifecycle::Plan;
-use dsvmpool::lifecycle::plan::Action;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
@@ -132,10 +131,7 @@ impl PyPlan {
             &["", "Type", "Name", "Detail"],
             p.resources.iter().map(|r| {
                 [
-                    match r.action {
-                        Action::Create => "create".to_string(),
-                        Action::UseExisting => "use existing".to_string(),
-                    },
+                    r.action.label().to_string(),
                     short_type(&r.kind).to_string(),
                     r.name.clone(),
                     r.detail.clone(),
