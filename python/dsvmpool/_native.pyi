@@ -179,7 +179,7 @@ class Plan:
         """Capacity ``(min, initial, max)``."""
     @property
     def resources(self) -> list[PlannedResource]:
-        """Resources: dicts with ``type``, ``name``, ``action`` (``create`` or ``use_existing``)
+        """Resources: dicts with ``type``, ``name``, ``action`` (``create``, ``use_existing``, or for a live plan ``modify`` or ``no_change``)
         and ``detail``.
         """
     @property

@@ -60,7 +60,7 @@ class PlannedResource(TypedDict):
     #: Resource name.
     name: str
     #: What happens to it.
-    action: Literal["create", "use_existing"]
+    action: Literal["create", "use_existing", "modify", "no_change"]
     #: One line about it.
     detail: str
 
