@@ -290,6 +290,171 @@ export interface Artifacts {
   names: ResourceNames
 }
 
+/** How lifecycle calls reach Azure Resource Manager (every field optional). */
+export interface LifecycleOptions {
+  /** Credential: `'auto'` (the chain: environment, workload identity, managed identity, Azure
+   * CLI), `'env'`, `'workload-identity'`, `'managed-identity'` or `'azure-cli'`. */
+  auth?: 'auto' | 'env' | 'workload-identity' | 'managed-identity' | 'azure-cli'
+  /** Subscription (default: the spec's, else `AZURE_SUBSCRIPTION_ID`). */
+  subscriptionId?: string
+  /** Entra ID authority host (default: `AZURE_AUTHORITY_HOST`, else the spec's cloud). */
+  authorityHost?: string
+  /** Test option: the https endpoint of a local ARM test server. */
+  managementUrl?: string
+  /** Test option: trust only this CA certificate (PEM file). */
+  caFile?: string
+  /** Poll interval when the service sends no `Retry-After` (default: ARM's 60 s). */
+  pollIntervalMs?: number
+  /** Environment variables to read (credentials, secure parameters, `AZURE_*`) instead of
+   * `process.env`. */
+  env?: Record<string, string>
+  /** Receives progress events (steps, resources, waits, retries) while the call runs. */
+  onProgress?: (event: ProgressEvent) => void
+}
+
+/** A progress event of a lifecycle call: `event` tells its kind. */
+export type ProgressEvent =
+  | { event: 'step'; step: string; message: string }
+  | ({ event: 'resource' } & ResourceProgress)
+  | { event: 'waiting'; operation: string; status: string | null; elapsedSecs: number }
+  | { event: 'conflict'; operation: string; message: string; attempt: number }
+  | { event: 'warning'; message: string }
+  | { event: 'client'; detail: { event: string; [field: string]: unknown } }
+
+/** One resource of a deployment. */
+export interface ResourceProgress {
+  resourceType: string
+  name: string
+  state: string
+  operation?: string
+  elapsedSecs: number
+  message?: string
+}
+
+/** How users reach a deployed pool. */
+export interface PoolOutputs {
+  fqdn?: string
+  publicIp?: string
+  jupyterhubUrl?: string
+  sshCommand?: string
+  instanceSshPorts?: string
+  share?: string
+  mountPath?: string
+}
+
+/** What `deploy` did. */
+export interface DeployOutcome {
+  pool: string
+  resourceGroup: string
+  deployment: string
+  action: 'created' | 'updated' | 'unchanged'
+  /** A deployment started by an earlier, interrupted run was followed. */
+  reattached: boolean
+  state: string
+  configHash: string
+  instanceCount?: number
+  outputs: PoolOutputs
+  resources: ResourceProgress[]
+}
+
+/** One instance of the scale set. */
+export interface InstanceStatus {
+  instanceId: string
+  name: string
+  computerName?: string
+  powerState: string
+  provisioningState?: string
+  protectFromScaleIn: boolean
+  protectFromScaleSetActions: boolean
+  latestModelApplied?: boolean
+}
+
+/** The pool's live state. */
+export interface PoolStatus {
+  pool: string
+  resourceGroup: string
+  deployed: boolean
+  /** `[name, provisioningState]` of the deployment. */
+  deployment?: [string, string]
+  scaleSet?: { name: string; size?: string; capacity: number; provisioningState?: string }
+  instances: InstanceStatus[]
+  /** Instances per power state. */
+  power: Record<string, number>
+  autoscale?: {
+    name: string
+    enabled: boolean
+    profiles: { name: string; minimum: string; maximum: string; default: string; when: string }[]
+  }
+  stopped: boolean
+  addresses: PoolOutputs
+}
+
+/** What `scale` did. */
+export interface ScaleOutcome {
+  pool: string
+  scaleSet: string
+  from: number
+  to: number
+  changed: boolean
+  conflicts: number
+  warnings: string[]
+}
+
+/** What `stop` did. */
+export interface StopOutcome {
+  pool: string
+  autoscaleDisabled: boolean
+  deallocated: string[]
+  protected: string[]
+  capacity: number
+  changed: boolean
+}
+
+/** What `start` did. */
+export interface StartOutcome {
+  pool: string
+  started: string[]
+  autoscaleEnabled: boolean
+  capacity: number
+  changed: boolean
+}
+
+/** What `destroy` would delete. */
+export interface DestroyPlan {
+  pool: string
+  resourceGroup: string
+  exists: boolean
+  /** The whole resource group goes (dsvmpool created it). */
+  deleteGroup: boolean
+  resources: string[]
+  kept: string[]
+  reason: string
+}
+
+/** What `destroy` deleted. */
+export interface DestroyOutcome extends DestroyPlan {
+  deleted: string[]
+}
+
+/** The live side of `planLive`. */
+export interface LiveState {
+  resourceGroupExists: boolean
+  deploymentState?: string
+  upToDate: boolean
+  capacity?: number
+  autoscaleEnabled?: boolean
+  changes: number
+  summary: string
+  ignored: string[]
+  unmanaged: string[]
+  whatIf: boolean
+}
+
+/** The plan against the live pool. */
+export interface LivePlan extends Plan {
+  live: LiveState
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -304,6 +469,38 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  * Every method throws a `DsvmpoolError` (see `isDsvmpoolError`) with a stable `code`.
  */
 export declare class Pool {
+  /**
+   * Deploy (or update) the pool: validate → render → resource group → preflight →
+   * deployment, followed until it ends. Resolves with the outcome (`action`: `created`,
+   * `updated` or `unchanged`, the addresses in `outputs`); rejects with a `DsvmpoolError`
+   * (`AUTH`, `AZURE`, `THROTTLED`, `VALIDATION`, ...). Secure parameters and credentials
+   * are read from `options.env` (default: `process.env`). A rerun of an unchanged spec writes
+   * nothing (`options.force` deploys anyway).
+   */
+  deploy(options?: LifecycleOptions & { force?: boolean }): Promise<DeployOutcome>
+  /**
+   * The pool's live state: scale set, instances with their power state, autoscale setting,
+   * addresses. Only reads.
+   */
+  status(options?: LifecycleOptions): Promise<PoolStatus>
+  /** Set the pool's capacity to `capacity` instances now (autoscale may move it later). */
+  scale(capacity: number, options?: LifecycleOptions): Promise<ScaleOutcome>
+  /** Stop the pool: autoscale off, every instance deallocated. */
+  stop(options?: LifecycleOptions): Promise<StopOutcome>
+  /** Start the pool: every deallocated or stopped instance, then autoscale on again. */
+  start(options?: LifecycleOptions): Promise<StartOutcome>
+  /** What `destroy` would delete (only reads): show it to the user before calling `destroy`. */
+  destroyPreview(options?: LifecycleOptions): Promise<DestroyPlan>
+  /**
+   * Delete the pool's resources (see `destroyPreview`). There is no confirmation here: ask
+   * the user first.
+   */
+  destroy(options?: LifecycleOptions): Promise<DestroyOutcome>
+  /**
+   * The plan against the live pool: each resource's action (create, update, no change)
+   * from what-if, ignoring what autoscale owns. Only reads.
+   */
+  planLive(options?: LifecycleOptions): Promise<LivePlan>
   /**
    * Load a spec file; the format comes from the extension (`.toml`, `.yaml`/`.yml`,
    * `.json`) unless `format` is given. Throws code `IO` when the file cannot be read and

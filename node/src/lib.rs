@@ -7,6 +7,7 @@
 
 mod error;
 mod json;
+mod lifecycle;
 mod pool;
 mod render;
 mod sim;

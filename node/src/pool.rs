@@ -1,7 +1,7 @@
 //! `Pool`: the JavaScript face of [`dsvmpool::Pool`].
 
 use crate::error::call;
-use crate::json::{stringify, to_camel_value, to_value};
+use crate::json::{stringify, to_camel_value, to_js, to_value};
 use dsvmpool::Format;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -101,29 +101,31 @@ impl Pool {
     /// The parsed spec as a plain object, with the spec's own (snake_case) keys: defaults
     /// filled in, nothing resolved yet. `Pool.fromJson(pool.spec())` gives the same pool.
     #[napi(catch_unwind, ts_return_type = "PoolSpec")]
-    pub fn spec(&self, env: Env) -> Result<serde_json::Value> {
-        call(&env, || to_value(self.inner.spec()))
+    pub fn spec<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        to_js(env, &call(env, || to_value(self.inner.spec()))?)
     }
 
     /// Validate: returns the warnings, or throws a `DsvmpoolError` with code `VALIDATION`
     /// whose `errors` lists every problem (each with its field `path` and `rule`).
     #[napi(catch_unwind, ts_return_type = "Diagnostic[]")]
-    pub fn validate(&self, env: Env) -> Result<serde_json::Value> {
-        call(&env, || {
+    pub fn validate<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        let warnings = call(env, || {
             let valid = self.inner.validate()?;
             to_value(valid.warnings())
-        })
+        })?;
+        to_js(env, &warnings)
     }
 
     /// The offline plan: resources, addresses, autoscale in words, cost at min and max; a plain
     /// JSON-serialisable object (the CLI's `plan --output json` with camelCase keys).
     /// Throws `VALIDATION` when the spec is invalid.
     #[napi(catch_unwind, ts_return_type = "Plan")]
-    pub fn plan(&self, env: Env) -> Result<serde_json::Value> {
-        call(&env, || {
+    pub fn plan<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        let plan = call(env, || {
             let valid = self.inner.validate()?;
             to_camel_value(&dsvmpool::lifecycle::plan(&valid))
-        })
+        })?;
+        to_js(env, &plan)
     }
 
     /// The plan as the human-readable text the CLI prints.

@@ -1,7 +1,7 @@
 //! Rendering: `Pool.render` and `Pool.renderToDir`.
 
 use crate::error::call;
-use crate::json::{camel_keys_except, to_value};
+use crate::json::{camel_keys_except, to_js, to_value};
 use crate::pool::Pool;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -39,12 +39,17 @@ impl Pool {
     /// from the environment, and the resource names. Pure: no I/O, no secret. Throws
     /// `VALIDATION` for an invalid spec and `RENDER` for what Azure would reject.
     #[napi(catch_unwind, ts_return_type = "Artifacts")]
-    pub fn render(&self, env: Env, options: Option<RenderOptions>) -> Result<serde_json::Value> {
-        call(&env, || {
+    pub fn render<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<RenderOptions>,
+    ) -> Result<Unknown<'env>> {
+        let art = call(env, || {
             let valid = self.inner.validate()?;
             let art = dsvmpool::render::render(&valid, &core_options(options))?;
             to_value(&art).map(|v| camel_keys_except(v, &DOCUMENTS))
-        })
+        })?;
+        to_js(env, &art)
     }
 
     /// Render and write every file (`azuredeploy.json`, `azuredeploy.parameters.json` and the

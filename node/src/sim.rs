@@ -1,7 +1,7 @@
 //! Simulation: session traces (`Trace`) and `Pool.simulate` / `Pool.compare`.
 
 use crate::error::call;
-use crate::json::{js_to_value, snake_keys, to_camel_value, to_value};
+use crate::json::{js_to_value, snake_keys, to_camel_value, to_js, to_value};
 use crate::pool::Pool;
 use dsvmpool::sim::{Policy, SimOptions, Team};
 use napi::bindgen_prelude::*;
@@ -67,8 +67,8 @@ impl Trace {
 
     /// The sessions as plain objects (`start` in Unix seconds, `duration` in seconds).
     #[napi(catch_unwind, ts_return_type = "Session[]")]
-    pub fn sessions(&self, env: Env) -> Result<serde_json::Value> {
-        call(&env, || to_value(&self.inner.sessions))
+    pub fn sessions<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        to_js(env, &call(env, || to_value(&self.inner.sessions))?)
     }
 
     /// The trace as CSV (RFC 3339 UTC starts).
@@ -95,15 +95,15 @@ impl Pool {
         ts_args_type = "trace: Trace, options?: SimOptions & { policy?: Policy }",
         ts_return_type = "SimReport"
     )]
-    pub fn simulate(
+    pub fn simulate<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         trace: &Trace,
         options: Option<Unknown<'_>>,
-    ) -> Result<serde_json::Value> {
-        let mut options = options_object(&env, options)?;
+    ) -> Result<Unknown<'env>> {
+        let mut options = options_object(env, options)?;
         let policy = options.as_mut().and_then(|o| o.remove("policy"));
-        call(&env, || {
+        let report = call(env, || {
             let valid = self.inner.validate()?;
             let policy = match policy {
                 None => Policy::Spec,
@@ -112,7 +112,8 @@ impl Pool {
             let opts = sim_options(options)?;
             let report = dsvmpool::sim::simulate_policy(&valid, policy, &trace.inner, &opts);
             to_camel_value(&report)
-        })
+        })?;
+        to_js(env, &report)
     }
 
     /// Simulate several policies on the same trace (default: every policy, in the order
@@ -122,15 +123,15 @@ impl Pool {
         ts_args_type = "trace: Trace, policies?: Policy[] | null, options?: SimOptions",
         ts_return_type = "SimReport[]"
     )]
-    pub fn compare(
+    pub fn compare<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         trace: &Trace,
         policies: Option<Vec<String>>,
         options: Option<Unknown<'_>>,
-    ) -> Result<serde_json::Value> {
-        let options = options_object(&env, options)?;
-        call(&env, || {
+    ) -> Result<Unknown<'env>> {
+        let options = options_object(env, options)?;
+        let reports = call(env, || {
             let valid = self.inner.validate()?;
             let policies = match policies {
                 None => Policy::ALL.to_vec(),
@@ -147,7 +148,8 @@ impl Pool {
                 &trace.inner,
                 &opts,
             ))
-        })
+        })?;
+        to_js(env, &reports)
     }
 }
 

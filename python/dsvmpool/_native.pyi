@@ -460,8 +460,8 @@ class Plan:
         """Capacity ``(min, initial, max)``."""
     @property
     def resources(self) -> list[PlannedResource]:
-        """Resources: dicts with ``type``, ``name``, ``action`` (``create`` or ``use_existing``)
-        and ``detail``.
+        """Resources: dicts with ``type``, ``name``, ``action`` (``create``, ``use_existing``, or
+        for a live plan ``modify`` or ``no_change``) and ``detail``.
         """
     @property
     def addresses(self) -> Addresses:

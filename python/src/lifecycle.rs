@@ -3,7 +3,6 @@
 use crate::html::Html;
 use crate::spec::diagnostics_to_py;
 use dsvmpool::lifecycle::Plan;
-use dsvmpool::lifecycle::plan::Action;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
@@ -60,8 +59,8 @@ impl PyPlan {
         self.inner.capacity
     }
 
-    /// Resources: dicts with ``type``, ``name``, ``action`` (``create`` or ``use_existing``)
-    /// and ``detail``.
+    /// Resources: dicts with ``type``, ``name``, ``action`` (``create``, ``use_existing``, or
+    /// for a live plan ``modify`` or ``no_change``) and ``detail``.
     #[getter]
     fn resources<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(pythonize::pythonize(py, &self.inner.resources)?)
@@ -132,12 +131,7 @@ impl PyPlan {
             &["", "Type", "Name", "Detail"],
             p.resources.iter().map(|r| {
                 [
-                    match r.action {
-                        Action::Create => "create".to_string(),
-                        Action::UseExisting => "use existing".to_string(),
-                        Action::Modify => "modify".to_string(),
-                        Action::NoChange => "no change".to_string(),
-                    },
+                    r.action.label().to_string(),
                     short_type(&r.kind).to_string(),
                     r.name.clone(),
                     r.detail.clone(),

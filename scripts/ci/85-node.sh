@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Node binding (npm package `dsvmpool`, napi-rs): build the addon, check the committed
 # generated files (index.d.ts, index.js) are fresh, run the Rust unit tests, the node --test
-# suite (golden fixtures, npm pack + install into an empty folder), and the TypeScript
-# portal example (tsc --strict + node --test against a real local HTTP request).
+# suite (golden fixtures, render, simulation, the lifecycle against the ARM test double,
+# npm pack + install into an empty folder), and the TypeScript portal example
+# (tsc --strict + node --test against a real local HTTP request).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -41,6 +42,10 @@ rm -rf "$keep"
 
 step "cargo test -p dsvmpool-node"
 cargo test -p dsvmpool-node --locked --target "$TRIPLE"
+
+step "ARM test double for the lifecycle tests"
+cargo build -p dsvmpool-arm-double --bin arm-double --locked --target "$TRIPLE"
+export ARM_DOUBLE_BIN="$ROOT/target/$TRIPLE/debug/arm-double"
 
 step "node --test (node/__test__)"
 (cd node && node --test __test__/*.test.mjs)

@@ -569,6 +569,10 @@ class Scenario:
             if t is None:
                 raise CheckFailed(f"{g.name}: share not mounted after provisioning\n{journal}")
             self.times[f"{g.name}.first_boot_to_mounted_s"] = round(t, 1)
+            fin = g.ssh("systemctl is-system-running --wait >/dev/null; systemctl show -P FinishTimestampMonotonic",
+                        check=False, timeout=WAIT).stdout.strip()
+            if fin.isdigit() and int(fin) > 0:
+                self.times[f"{g.name}.first_boot_finished_s"] = round(int(fin) / 1e6, 1)
             out.append(f"{g.name}: mounted {t:.1f}s after kernel start ({wall}s wall after launch)")
         return "; ".join(out)
 
@@ -701,7 +705,7 @@ class Scenario:
         state, fin = (r.stdout.split() + ["", ""])[:2]
         boot_s = int(fin or 0) / 1e6
         # bounded: BOOT_BOUND, or (on a loaded machine) 1.5 x this run's boot with the server up + 60 s
-        base = self.times.get("reboot_boot_finished_s")
+        base = self.times.get("reboot_boot_finished_s") or self.times.get("g2.first_boot_finished_s")
         bound = max(BOOT_BOUND, 1.5 * base + 60) if base else BOOT_BOUND
         if state not in ("running", "degraded") or not boot_s or boot_s > bound:
             raise CheckFailed(f"boot did not complete in {bound:.0f}s with the server down: state={state!r} finish={boot_s}")

@@ -25,6 +25,19 @@ pub enum Action {
     NoChange,
 }
 
+impl Action {
+    /// A short label for people (`create`, `use existing`, `modify`, `no change`), the same in
+    /// every binding.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::UseExisting => "use existing",
+            Action::Modify => "modify",
+            Action::NoChange => "no change",
+        }
+    }
+}
+
 /// One resource of the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedResource {
