@@ -695,6 +695,8 @@ class Scenario:
         """Deallocate/start with the share unreachable: power off, stop the server, boot."""
         g2 = self.guests[1]
         alice, _ = self.users()
+        mark = f"before-outage {secrets.token_hex(8)}"
+        g2.ssh("cat > ~/notebooks/remote/before-outage.txt", user=alice, input=mark)
         g2.poweroff()
         self.server.stop()
         log(f"{self.name}: share server stopped; starting g2 again")
@@ -723,8 +725,9 @@ class Scenario:
             j = g2.ssh("journalctl -b -t dsvmpool -o cat --no-pager", check=False).stdout
             raise CheckFailed(f"share not mounted {MOUNT_BOUND}s after the server came back\n{j}")
         lag = max(0.0, mt - up)
-        g2.ssh("cat ~/notebooks/remote/analysis.ipynb >/dev/null", user=alice)
         self.times["outage_server_back_to_mounted_s"] = round(lag, 1)
+        if g2.ssh("cat ~/notebooks/remote/before-outage.txt", user=alice).stdout != mark:
+            raise CheckFailed("alice's file from before the outage is not in her notebooks after it")
         return (f"boot finished {boot_s:.1f}s after kernel start with the server down (state {state}, bound {bound:.0f}s); "
                 f"login as {alice} took {login_s:.1f}s (link {link}); mounted {lag:.1f}s after the server came back "
                 f"({time.monotonic() - t:.0f}s wall)")
