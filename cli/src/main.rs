@@ -161,6 +161,10 @@ enum Command {
         /// Output directory (created if missing).
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// Mount the share from this host instead of the spec's storage host (a private
+        /// endpoint's DNS name or address; the guest suite's stand-in servers).
+        #[arg(long, value_name = "HOST")]
+        share_host: Option<String>,
     },
     /// Check what the autoscale settings will do: flapping, scale from zero, profile windows,
     /// budget. Exits 1 when a finding is an error.
@@ -495,17 +499,25 @@ fn run(cli: Cli) -> Result<(), Fail> {
             }
             Ok(())
         }
-        Command::Render { spec, out: dir } => render(out, &spec, &dir),
+        Command::Render {
+            spec,
+            out: dir,
+            share_host,
+        } => render(out, &spec, &dir, share_host.as_deref()),
     }
 }
 
-fn render(out: Output, arg: &SpecArg, dir: &Path) -> Result<(), Fail> {
+fn render(out: Output, arg: &SpecArg, dir: &Path, share_host: Option<&str>) -> Result<(), Fail> {
     let pool = load(arg)?;
     let valid = pool.validate().map_err(|e| fail(e, Some(&arg.file)))?;
-    let artifacts = dsvmpool::render::render(&valid, &dsvmpool::render::RenderOptions::default())
-        .map_err(|e| fail(e, Some(&arg.file)))?;
+    let mut opts = dsvmpool::render::RenderOptions::default();
+    if let Some(h) = share_host {
+        opts = opts.share_host(h);
+    }
+    let artifacts =
+        dsvmpool::render::render(&valid, &opts).map_err(|e| fail(e, Some(&arg.file)))?;
     let written = artifacts.write_to(dir).map_err(|e| fail(e, None))?;
-    let deploy = deploy_command(&valid, dir, &artifacts.secure_parameters);
+    let deploy = artifacts.deploy_command(dir);
     if out == Output::Json {
         print_json(&serde_json::json!({
             "ok": true,
@@ -525,26 +537,6 @@ fn render(out: Output, arg: &SpecArg, dir: &Path) -> Result<(), Fail> {
         println!("deploy with the Azure CLI:\n  {deploy}");
     }
     Ok(())
-}
-
-/// The plain Azure CLI command that deploys the rendered files (secure parameters come from the
-/// environment variables the spec names; their values are never printed).
-fn deploy_command(
-    pool: &dsvmpool::ValidPool,
-    dir: &Path,
-    secure: &[dsvmpool::render::SecureParameter],
-) -> String {
-    let mut cmd = format!(
-        "az deployment group create -g {} -n {} --template-file {} --parameters @{}",
-        pool.spec().resource_group,
-        dsvmpool::names::ResourceNames::for_pool(pool).deployment,
-        dir.join(dsvmpool::render::TEMPLATE_FILE).display(),
-        dir.join(dsvmpool::render::PARAMETERS_FILE).display()
-    );
-    for s in secure {
-        cmd.push_str(&format!(" --parameters {}=\"${}\"", s.name, s.env));
-    }
-    cmd
 }
 
 fn simulate(out: Output, a: SimulateArgs) -> Result<(), Fail> {

@@ -59,7 +59,8 @@ fn render_writes_the_template_parameters_and_provisioning_files() {
         "azuredeploy.json",
         "azuredeploy.parameters.json",
         "cloud-init.yaml",
-        "dsvmpool-provision.sh",
+        "instance/usr/local/sbin/dsvmpool-provision",
+        "instance/etc/dsvmpool/pool.conf",
     ] {
         assert!(dir.join(f).is_file(), "{f}");
     }
@@ -198,4 +199,45 @@ fn unwritable_output_is_a_usage_error() {
     );
     assert!(String::from_utf8_lossy(&o.stderr).contains("error: "));
     let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn share_host_points_the_mount_elsewhere_and_a_bad_one_is_refused() {
+    let dir = tmp("share-host");
+    let o = dsvmpool(&[
+        "render",
+        &example("nfs.toml"),
+        "--out",
+        dir.to_str().unwrap(),
+        "--share-host",
+        "10.20.8.4",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let conf = std::fs::read_to_string(dir.join("instance/etc/dsvmpool/pool.conf")).unwrap();
+    assert!(conf.contains("DSVMPOOL_SOURCE='10.20.8.4:"), "{conf}");
+    let ud = std::fs::read_to_string(dir.join("cloud-init.yaml")).unwrap();
+    assert!(ud.contains("DSVMPOOL_SOURCE='10.20.8.4:"));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let dir = tmp("share-host-bad");
+    let o = dsvmpool(&[
+        "render",
+        &example("nfs.toml"),
+        "--out",
+        dir.to_str().unwrap(),
+        "--share-host",
+        "$(touch /tmp/pwned)",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("share_host") && err.contains("host name"),
+        "{err}"
+    );
+    assert!(!dir.exists(), "nothing is written");
 }

@@ -172,9 +172,21 @@ fn linux_user_data_passes_cloud_init_schema_and_shellcheck() {
             }
         }
         if have_shellcheck {
+            // Every shell script the user data installs, with the helper library it sources.
+            let inst = dir.join(dsvmpool::render::INSTANCE_DIR);
+            let lib = inst.join("usr/local/lib/dsvmpool");
+            let mut scripts: Vec<_> = std::fs::read_dir(inst.join("usr/local/sbin"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            scripts.push(lib.join("dsvmpool-lib.sh"));
+            scripts.sort();
+            assert!(scripts.len() >= 5, "{label}: {scripts:?}");
             let out = Command::new("shellcheck")
-                .args(["-s", "sh"])
-                .arg(dir.join("dsvmpool-provision.sh"))
+                .arg("-x")
+                .arg("-P")
+                .arg(&lib)
+                .args(&scripts)
                 .output()
                 .unwrap();
             if !out.status.success() {
@@ -191,4 +203,42 @@ fn linux_user_data_passes_cloud_init_schema_and_shellcheck() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     let checked = dirs.len();
     assert!(checked > 0 || !have_cloud_init);
+}
+
+#[test]
+fn key_delivery_scripts_pass_shellcheck() {
+    if !have("shellcheck") {
+        assert!(!in_ci(), "CI must provide shellcheck");
+        eprintln!("skipped: shellcheck is not installed");
+        return;
+    }
+    let mut checked = 0;
+    for (label, pool) in all_pools() {
+        let out = dsvmpool::render::render_cloud_init(&pool, &Default::default());
+        let Some(kd) = out.ok().and_then(|o| o.key_delivery) else {
+            continue;
+        };
+        let script = kd.with_key("AAAAexampleKEY+/==").unwrap();
+        let mut child = Command::new("shellcheck")
+            .args(["-s", "sh", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(
+            o.status.success(),
+            "{label}: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "an account-key pool is among the fixtures");
 }

@@ -53,12 +53,24 @@ fn one<'a>(t: &'a Value, ty: &str) -> &'a Value {
     r[0]
 }
 
-fn script(a: &Artifacts) -> &str {
+/// A file the user data writes on an instance (rendered under `instance/` for review).
+fn instance_file<'a>(a: &'a Artifacts, path: &str) -> &'a str {
+    let want = format!("{}{path}", dsvmpool::render::INSTANCE_DIR);
     &a.files
         .iter()
-        .find(|f| f.path == "dsvmpool-provision.sh")
-        .unwrap()
+        .find(|f| f.path == want)
+        .unwrap_or_else(|| panic!("no {want}"))
         .content
+}
+
+/// Every script the user data installs, one after the other.
+fn script(a: &Artifacts) -> String {
+    a.files
+        .iter()
+        .filter(|f| f.path.contains("/sbin/") || f.path.contains("/lib/dsvmpool/"))
+        .map(|f| f.content.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
@@ -113,12 +125,14 @@ fn every_port_rule_and_capability_of_the_reference_is_present() {
     // The share is mounted, and linked for the admin user too (the reference's one user).
     let ud = a.user_data.as_deref().unwrap();
     let s = script(&a);
-    assert!(ud.contains("SHARE_SOURCE='//") && ud.contains("MOUNT_PATH='/"));
-    assert!(s.contains("cifs") && s.contains("link_notebooks"));
+    assert!(ud.contains("DSVMPOOL_SOURCE='//") && ud.contains("DSVMPOOL_MOUNT='/"));
+    assert!(s.contains("cifs") && s.contains("link_user"));
+    // The admin user (made by the VM agent) gets the link at login, like every user.
     assert!(
-        s.contains("getent passwd \"$ADMIN_USER\""),
-        "the admin user gets the share too"
+        instance_file(&a, "/usr/share/pam-configs/dsvmpool-notebooks")
+            .contains("pam_exec.so quiet /usr/local/sbin/dsvmpool-notebooks pam")
     );
+    assert!(s.contains("PAM_USER") && s.contains("uid_min"));
     // Instance count and VM size stay parameters, as in the reference.
     assert!(t["parameters"]["instanceCount"].is_object() && t["parameters"]["vmSize"].is_object());
 }
@@ -253,69 +267,70 @@ fn defect_3_no_key_in_public_settings() {
 fn defect_4_credentials_file_not_a_mount_option() {
     for a in [team(), inline("smb-account-key")] {
         let s = script(&a);
-        for line in s.lines().filter(|l| l.contains("cifs")) {
+        let ud = a.user_data.as_deref().unwrap();
+        for line in s.lines().chain(ud.lines()).filter(|l| l.contains("cifs")) {
             assert!(!line.contains("password="), "{line}");
         }
-        assert!(s.contains("credentials=$SMB_CREDENTIALS"));
+        assert!(ud.contains("DSVMPOOL_OPTIONS='vers=3.1.1,credentials=/etc/smbcredentials/"));
+        assert!(ud.contains("DSVMPOOL_CRED_FILE='/etc/smbcredentials/"));
+        let store = instance_file(&a, "/usr/local/sbin/dsvmpool-storage-key");
         assert!(
-            s.contains("chmod 0600 \"$tmp\"") && s.contains("install -d -m 0700 -o root -g root")
-        );
-        assert!(
-            a.user_data
-                .as_deref()
-                .unwrap()
-                .contains("SMB_CREDENTIALS='/etc/smbcredentials/")
+            store.contains("umask 077")
+                && store.contains("chmod 0600 \"$tmp\"")
+                && store.contains("install -d -m 0700 -o root -g root")
         );
     }
-    // The Custom Script that writes it with an account key keeps it root-only as well.
+    // With an account key, the protected script hands the key over on standard input.
     let t = inline("smb-account-key").template_json();
-    assert!(t.contains("umask 077") && t.contains("/etc/smbcredentials/"));
+    // (an ARM string literal: `'` doubled)
+    assert!(t.contains("/usr/local/sbin/dsvmpool-storage-key <<''DSVMPOOL_STORAGE_KEY''"));
 }
 
 #[test]
 fn defect_5_persistent_mount_that_never_blocks_boot() {
     for a in [team(), inline("nfs-azure-zonal")] {
         let s = script(&a);
-        assert!(s.contains("nofail,_netdev,x-systemd.automount"));
+        let ud = a.user_data.as_deref().unwrap();
+        assert!(ud.contains("_netdev,nofail,x-systemd.automount,x-systemd.mount-timeout=30'"));
         assert!(s.contains("/etc/fstab"));
+        let unit = instance_file(&a, "/etc/systemd/system/dsvmpool-workspace.service");
         assert!(
-            a.user_data
-                .as_deref()
-                .unwrap()
-                .contains("WantedBy=multi-user.target"),
+            unit.contains("WantedBy=multi-user.target"),
             "runs at every boot"
         );
-        assert!(
-            a.user_data.as_deref().unwrap().contains("Type=simple"),
-            "boot does not wait for it"
-        );
+        assert!(unit.contains("Type=exec"), "boot does not wait for it");
+        assert!(s.contains("delay=$((delay * 2))"), "retries with backoff");
     }
 }
 
 #[test]
 fn defect_6_idempotent() {
-    let s = script(&team()).to_string();
+    let s = script(&team());
     assert!(
-        s.contains("# BEGIN dsvmpool") && s.contains("cmp -s"),
-        "fstab block replaced, not appended"
+        s.contains("$0 != marker && !($1 !~ /^#/ && $2 == mnt)") && s.contains("cmp -s"),
+        "fstab entry replaced, not appended"
     );
     assert!(
-        s.contains("getent passwd \"$name\" >/dev/null"),
+        s.contains("have=$(id -u -- \"$name\""),
         "existing users are kept"
     );
-    assert!(s.contains("[ -d \"$dir\" ] || mkdir"));
-    // Links live in the home directory, never inside the share; an existing one is replaced.
-    assert!(s.contains("link=$home/notebooks/remote") && s.contains("ln -sfn \"$dir\" \"$link\""));
+    assert!(s.contains("[ -d \"$dir\" ] ||"));
+    // Links live in the home directory, never inside the share; an existing link is kept.
+    assert!(s.contains("link=\"$home/notebooks/remote\"") && s.contains("ln -sfn --"));
+    assert!(s.contains("[ \"$(readlink \"$link\")\" = \"$target\" ]"));
     assert!(s.contains("grep -qxF"), "SSH keys are added once");
 }
 
 #[test]
 fn defect_7_every_user_gets_notebooks_and_failures_count() {
-    let s = script(&team()).to_string();
-    assert!(s.contains("dir=$MOUNT_PATH/notebooks/$name"));
-    assert!(s.contains("$(all_users)"), "all users and the admin");
+    let s = script(&team());
+    assert!(s.contains("printf '%s/notebooks/%s\\n' \"$DSVMPOOL_MOUNT\" \"$1\""));
     assert!(
-        s.contains("exit \"$status\""),
+        s.contains("known_users"),
+        "the pool's users and every user linked to the share"
+    );
+    assert!(
+        s.contains("|| rc=$E_USERS") && s.contains("exit \"$rc\""),
         "the exit status covers every user"
     );
     for (label, pool) in all_pools() {
@@ -340,41 +355,52 @@ fn defect_8_no_world_writable_notebooks() {
             );
         }
     }
-    let s = script(&team()).to_string();
-    assert!(s.contains("file_mode=0600,dir_mode=0700") && s.contains("chmod 0700 \"$dir\""));
+    let s = script(&team());
+    assert!(s.contains("dir_mode=0700,file_mode=0600") && s.contains("mode=0700 group=$gid"));
 }
 
 #[test]
 fn defect_9_no_spec_value_in_shell_code() {
-    // The script is static; every value is a quoted assignment in pool.env.
+    // The scripts are static; every value is a quoted assignment in pool.conf.
+    use dsvmpool::render::mount::scripts;
+    let statics = [
+        ("/usr/local/lib/dsvmpool/dsvmpool-lib.sh", scripts::LIB),
+        (
+            "/usr/local/lib/dsvmpool/dsvmpool-fetch-key",
+            scripts::FETCH_KEY,
+        ),
+        ("/usr/local/sbin/dsvmpool-provision", scripts::PROVISION),
+        ("/usr/local/sbin/dsvmpool-workspace", scripts::WORKSPACE),
+        ("/usr/local/sbin/dsvmpool-notebooks", scripts::NOTEBOOKS),
+        ("/usr/local/sbin/dsvmpool-storage-key", scripts::STORAGE_KEY),
+    ];
     for (label, pool) in all_pools() {
         let a = render_ok(&label, &pool);
-        let Some(ud) = &a.user_data else { continue };
-        assert_eq!(
-            script(&a),
-            include_str!("../src/render/provision.sh"),
-            "{label}"
-        );
-        let env: Vec<&str> = ud
-            .lines()
-            .skip_while(|l| !l.contains("path: /etc/dsvmpool/pool.env"))
-            .skip_while(|l| !l.contains("content: |"))
-            .skip(2)
-            .take_while(|l| l.starts_with("    ") && !l.trim_start().starts_with("- "))
-            .collect();
-        assert!(!env.is_empty(), "{label}");
-        for l in env {
-            let l = l.trim();
+        if a.user_data.is_none() {
+            continue;
+        }
+        for (path, text) in statics {
+            assert_eq!(instance_file(&a, path), text, "{label}: {path}");
+        }
+        let conf = instance_file(&a, "/etc/dsvmpool/pool.conf");
+        let mut n = 0;
+        for l in conf.lines().filter(|l| !l.starts_with('#')) {
             let (k, v) = l.split_once('=').unwrap();
             assert!(
-                k.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                k.starts_with("DSVMPOOL_") && k.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
                 "{label}: {l}"
             );
+            let inner = v.replace(r"'\''", "");
             assert!(
-                v.starts_with('\'') && v.ends_with('\'') && !v[1..v.len() - 1].contains('\''),
+                inner.len() >= 2
+                    && inner.starts_with('\'')
+                    && inner.ends_with('\'')
+                    && !inner[1..inner.len() - 1].contains('\''),
                 "{label}: {l}"
             );
+            n += 1;
         }
+        assert!(n > 10, "{label}");
     }
 }
 

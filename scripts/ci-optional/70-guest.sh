@@ -37,7 +37,7 @@ fi
 echo "[70-guest] tools ready after $(($(date +%s) - t0))s"
 
 # ---- lint: every spec we ship renders to shellcheck-clean scripts and a valid cloud-config
-cargo build -q -p dsvmpool-cli -p dsvmpool --example render_provisioning
+cargo build -q -p dsvmpool-cli
 lint=$(mktemp -d /tmp/dsvmpool-lint.XXXXXX)
 specs=()
 for kind in smb nfs windows; do
@@ -52,15 +52,14 @@ n=0
 for spec in "${specs[@]}"; do
   out="$lint/$(basename "$spec" | tr . _)"
   sed "s|@SSH_KEY@|$key|g" "$spec" > "$out.spec.${spec##*.}"
-  ./target/debug/examples/render_provisioning "$out.spec.${spec##*.}" "$out"
-  if [ -f "$out/user-data" ]; then
-    cloud-init schema --config-file "$out/user-data" >/dev/null
+  ./target/debug/dsvmpool render "$out.spec.${spec##*.}" --out "$out" >/dev/null
+  if [ -f "$out/cloud-init.yaml" ]; then
+    cloud-init schema --config-file "$out/cloud-init.yaml" >/dev/null
     scripts=()
     while IFS= read -r s; do
       head -c 64 "$s" | grep -qE '^(#!/bin/(ba)?sh|# shellcheck shell=)' && scripts+=("$s")
-    done < <(find "$out/files" -type f)
-    [ -f "$out/key-delivery.sh" ] && scripts+=("$out/key-delivery.sh")
-    shellcheck -x -P "$out/files/usr/local/lib/dsvmpool" "${scripts[@]}"
+    done < <(find "$out/instance" -type f)
+    shellcheck -x -P "$out/instance/usr/local/lib/dsvmpool" "${scripts[@]}"
     n=$((n + ${#scripts[@]}))
   fi
 done

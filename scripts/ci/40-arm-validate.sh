@@ -75,7 +75,8 @@ echo "parameters files: ${#templates[@]} OK"
 for ud in "$out"/*/cloud-init.yaml; do
   [ -f "$ud" ] || continue
   cloud-init schema -c "$ud" >/dev/null || { echo "FAIL: cloud-init schema $ud"; cloud-init schema -c "$ud"; exit 1; }
-  shellcheck -s sh "$(dirname "$ud")/dsvmpool-provision.sh"
+  inst="$(dirname "$ud")/instance"
+  shellcheck -x -P "$inst/usr/local/lib/dsvmpool" "$inst"/usr/local/sbin/* "$inst/usr/local/lib/dsvmpool/dsvmpool-lib.sh"
 done
 echo "cloud-init user data and provisioning scripts OK"
 

@@ -5,8 +5,9 @@
 # Usage: tests/guest/run.sh [--sequential]
 # Env:   CACHE (image cache, default ${XDG_CACHE_HOME:-/var/cache}/dsvmpool-guest),
 #        RUN (scratch, default /tmp/dsvmpool-guest), RESULTS (JSON results file),
-#        RENDER (a command that renders SPEC OUT_DIR --share-host HOST; default: the core's
-#        render_provisioning example through cargo)
+#        DSVMPOOL (the dsvmpool binary; default: built with cargo). Each spec is rendered with
+#        `dsvmpool render SPEC --out DIR --share-host HOST`, exactly what a user deploys; the
+#        guests boot DIR/cloud-init.yaml, the user data the template embeds.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,9 +22,9 @@ t0=$(date +%s)
 IMG=$("$HERE/image.sh")
 echo "[run] image ready after $(($(date +%s) - t0))s: $IMG" >&2
 
-if [ -z "${RENDER:-}" ]; then
-  (cd "$ROOT" && cargo build -q -p dsvmpool --example render_provisioning)
-  RENDER="$ROOT/target/debug/examples/render_provisioning"
+if [ -z "${DSVMPOOL:-}" ]; then
+  (cd "$ROOT" && cargo build -q -p dsvmpool-cli)
+  DSVMPOOL="$ROOT/target/debug/dsvmpool"
 fi
 rm -rf "$RUN/render"
 install -d "$RUN/render"
@@ -31,9 +32,9 @@ key=$(cat "$IMG/id_ed25519.pub")
 pools=()
 for kind in smb nfs; do
   sed "s|@SSH_KEY@|$key|g" "$HERE/specs/$kind.toml" > "$RUN/render/$kind.toml"
-  $RENDER "$RUN/render/$kind.toml" "$RUN/render/$kind" --share-host "$SHARE_HOST"
-  cloud-init schema --config-file "$RUN/render/$kind/user-data" >/dev/null
-  pools+=(--pool "$kind=$RUN/render/$kind/user-data")
+  "$DSVMPOOL" render "$RUN/render/$kind.toml" --out "$RUN/render/$kind" --share-host "$SHARE_HOST" >/dev/null
+  cloud-init schema --config-file "$RUN/render/$kind/cloud-init.yaml" >/dev/null
+  pools+=(--pool "$kind=$RUN/render/$kind/cloud-init.yaml")
 done
 echo "[run] rendered after $(($(date +%s) - t0))s" >&2
 

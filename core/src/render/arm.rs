@@ -8,7 +8,7 @@
 //! `securestring` parameter); no output, tag or public setting holds a secret.
 
 use super::params::{self, Param, names as p};
-use super::provision::storage_resource_group;
+use super::storage_resource_group;
 use super::{Provisioning, RenderOptions};
 use crate::names::{ResourceNames, nested_deployment_name, role_assignment_name};
 use crate::spec::values::format_iso_duration;

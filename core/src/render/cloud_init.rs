@@ -149,6 +149,31 @@ pub fn render_cloud_init(
     pool: &ValidPool,
     opts: &ProvisionOptions,
 ) -> Result<ProvisioningArtifacts> {
+    let out = render_unchecked(pool, opts)?;
+    if let Some(ud) = &out.user_data
+        && ud.len() > MAX_USER_DATA
+    {
+        return Err(Error::invalid(
+            Diagnostic::error(
+                "users",
+                "custom-data-size",
+                format!(
+                    "the user data would be {} bytes; Azure accepts at most {MAX_USER_DATA}",
+                    ud.len()
+                ),
+            )
+            .hint("fewer users or SSH keys in the spec (add the others after deployment)"),
+        ));
+    }
+    Ok(out)
+}
+
+/// [`render_cloud_init`] without the size check (the template renderer reports an oversized
+/// user data its own way, and the plan as a warning).
+pub(crate) fn render_unchecked(
+    pool: &ValidPool,
+    opts: &ProvisionOptions,
+) -> Result<ProvisioningArtifacts> {
     let host = match &opts.share_host {
         Some(h) if is_host(h) => h.clone(),
         Some(h) => {
@@ -174,19 +199,6 @@ pub fn render_cloud_init(
     }
     let files = linux_files(pool, &host);
     let user_data = user_data(pool, &files)?;
-    if user_data.len() > MAX_USER_DATA {
-        return Err(Error::invalid(
-            Diagnostic::error(
-                "users",
-                "custom-data-size",
-                format!(
-                    "the user data would be {} bytes; Azure accepts at most {MAX_USER_DATA}",
-                    user_data.len()
-                ),
-            )
-            .hint("fewer users or SSH keys in the spec (add the others after deployment)"),
-        ));
-    }
     let key_delivery = (pool.spec().storage.kind == StorageKind::AzureFilesSmb
         && pool.credential() == CredentialMethod::AccountKey)
         .then(KeyDelivery::new);

@@ -26,7 +26,6 @@ pub mod arm;
 pub mod cloud_init;
 pub mod mount;
 pub mod params;
-mod provision;
 
 use crate::error::{Error, Result};
 use crate::names::ResourceNames;
@@ -53,6 +52,10 @@ pub struct RenderOptions {
     /// `forceUpdateTag` of the scale set's extensions: change it to run them again on every
     /// instance. Default: none.
     pub force_update_tag: Option<String>,
+    /// Mount the share from this host instead of the spec's storage host (see
+    /// [`ProvisionOptions::share_host`]): a private endpoint's DNS name, or a test's stand-in
+    /// server. Default: none.
+    pub share_host: Option<String>,
 }
 
 impl Default for RenderOptions {
@@ -60,6 +63,7 @@ impl Default for RenderOptions {
         Self {
             generator_metadata: true,
             force_update_tag: None,
+            share_host: None,
         }
     }
 }
@@ -75,6 +79,12 @@ impl RenderOptions {
     #[must_use]
     pub fn force_update_tag(mut self, tag: impl Into<String>) -> Self {
         self.force_update_tag = Some(tag.into());
+        self
+    }
+    /// Set [`RenderOptions::share_host`].
+    #[must_use]
+    pub fn share_host(mut self, host: impl Into<String>) -> Self {
+        self.share_host = Some(host.into());
         self
     }
 }
@@ -107,6 +117,8 @@ pub struct Artifacts {
     pub secure_parameters: Vec<SecureParameter>,
     /// The resource names used.
     pub names: ResourceNames,
+    /// The resource group the template deploys into.
+    pub resource_group: String,
 }
 
 impl Artifacts {
@@ -118,6 +130,33 @@ impl Artifacts {
     /// The parameters file as pretty JSON with a final newline.
     pub fn parameters_json(&self) -> String {
         to_pretty(&self.parameters)
+    }
+
+    /// The plain Azure CLI command that deploys the files once written into `dir`. Each secure
+    /// parameter is filled from its environment variable (`NAME="$ENV"`): the command holds
+    /// no secret value.
+    ///
+    /// ```
+    /// # let pool = dsvmpool::Pool::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/team.toml"))?.validate()?;
+    /// let a = dsvmpool::render::render(&pool, &Default::default())?;
+    /// let cmd = a.deploy_command("out");
+    /// assert!(cmd.starts_with("az deployment group create -g rg-team-pool -n "));
+    /// assert!(cmd.contains("--template-file out/azuredeploy.json --parameters @out/azuredeploy.parameters.json"));
+    /// # Ok::<(), dsvmpool::Error>(())
+    /// ```
+    pub fn deploy_command(&self, dir: impl AsRef<Path>) -> String {
+        let dir = dir.as_ref();
+        let mut cmd = format!(
+            "az deployment group create -g {} -n {} --template-file {} --parameters @{}",
+            self.resource_group,
+            self.names.deployment,
+            dir.join(TEMPLATE_FILE).display(),
+            dir.join(PARAMETERS_FILE).display()
+        );
+        for s in &self.secure_parameters {
+            cmd.push_str(&format!(" --parameters {}=\"${}\"", s.name, s.env));
+        }
+        cmd
     }
 
     /// Every output file: (relative path, content), template and parameters first.
@@ -188,9 +227,10 @@ fn to_pretty(v: &serde_json::Value) -> String {
 pub(crate) struct Provisioning {
     /// Linux: cloud-init user data (`#cloud-config` ...), delivered as `customData`.
     pub user_data: Option<String>,
-    /// Linux with `account_key`: a shell script that writes the SMB credentials file; the key is
-    /// spliced in between `.0` and `.1` inside the template and the script reaches the instance
-    /// only through the Custom Script extension's `protectedSettings.script`.
+    /// Linux with `account_key`: the script that hands the key to `dsvmpool-storage-key`, split
+    /// around the key ([`KeyDelivery`]); the template splices `listKeys` (or the key parameter)
+    /// in between, and the script reaches the instance only through the Custom Script
+    /// extension's `protectedSettings.script`.
     pub linux_key_script: Option<(String, String)>,
     /// Windows: the PowerShell provisioning script; it takes `-StorageKey` when the key is
     /// passed in (account key), else fetches it with the managed identity.
@@ -199,9 +239,58 @@ pub(crate) struct Provisioning {
     pub files: Vec<ArtifactFile>,
 }
 
-/// The provisioning of a pool's instances.
-fn provisioning(pool: &ValidPool) -> Result<Provisioning> {
-    provision::provisioning(pool)
+/// Directory of the rendered output that mirrors the files the user data writes on an instance.
+pub const INSTANCE_DIR: &str = "instance";
+
+/// The provisioning of a pool's instances: exactly what [`render_cloud_init`] renders (the
+/// provisioning the guest suite boots), in the shape the template needs.
+fn provisioning(pool: &ValidPool, opts: &RenderOptions) -> Result<Provisioning> {
+    let popts = ProvisionOptions {
+        share_host: opts.share_host.clone(),
+    };
+    let art = cloud_init::render_unchecked(pool, &popts)?;
+    let mut files = Vec::new();
+    if let Some(ps) = &art.powershell {
+        files.push(ArtifactFile {
+            path: "provision.ps1".into(),
+            description: "PowerShell the Custom Script extension runs on every Windows instance"
+                .into(),
+            content: ps.clone(),
+        });
+    }
+    if let Some(ud) = &art.user_data {
+        files.push(ArtifactFile {
+            path: "cloud-init.yaml".into(),
+            description: "cloud-init user data of every Linux instance (customData)".into(),
+            content: ud.clone(),
+        });
+        for f in &art.files {
+            files.push(ArtifactFile {
+                path: format!("{INSTANCE_DIR}{}", f.path),
+                description: format!(
+                    "{} on every instance (mode {}; written by the user data, for review)",
+                    f.path, f.permissions
+                ),
+                content: f.content.clone(),
+            });
+        }
+    }
+    Ok(Provisioning {
+        user_data: art.user_data,
+        linux_key_script: art.key_delivery.map(|k| (k.before_key, k.after_key)),
+        windows_script: art.powershell,
+        files,
+    })
+}
+
+/// Resource group of the pool's storage account.
+pub(crate) fn storage_resource_group(pool: &ValidPool) -> &str {
+    let s = pool.spec();
+    s.storage
+        .account
+        .resource_group
+        .as_deref()
+        .unwrap_or(&s.resource_group)
 }
 
 /// What Azure would reject although the spec is valid.
@@ -215,13 +304,13 @@ fn check(pool: &ValidPool, prov: &Provisioning) -> Result<()> {
         ));
     }
     if let Some(ud) = &prov.user_data
-        && ud.len() > provision::MAX_CUSTOM_DATA
+        && ud.len() > cloud_init::MAX_USER_DATA
     {
         return Err(Error::Render(format!(
             "the cloud-init user data is {} bytes; Azure accepts at most {} in `customData`: \
              let users sign in with Entra ID (identity.entra_id_login) instead of per-user SSH keys",
             ud.len(),
-            provision::MAX_CUSTOM_DATA
+            cloud_init::MAX_USER_DATA
         )));
     }
     Ok(())
@@ -231,7 +320,7 @@ fn check(pool: &ValidPool, prov: &Provisioning) -> Result<()> {
 /// reports a failed check as a warning).
 pub(crate) fn template_for_plan(pool: &ValidPool) -> Result<(serde_json::Value, Option<Error>)> {
     let names = ResourceNames::for_pool(pool);
-    let prov = provisioning(pool)?;
+    let prov = provisioning(pool, &RenderOptions::default())?;
     let params = params::parameters(pool);
     let problem = check(pool, &prov).err();
     let template = arm::template(pool, &RenderOptions::default(), &names, &params, &prov);
@@ -241,7 +330,7 @@ pub(crate) fn template_for_plan(pool: &ValidPool) -> Result<(serde_json::Value, 
 /// Render a pool: template, parameters file and provisioning files.
 pub fn render(pool: &ValidPool, opts: &RenderOptions) -> Result<Artifacts> {
     let names = ResourceNames::for_pool(pool);
-    let prov = provisioning(pool)?;
+    let prov = provisioning(pool, opts)?;
     check(pool, &prov)?;
     let params = params::parameters(pool);
     let template = arm::template(pool, opts, &names, &params, &prov);
@@ -253,5 +342,6 @@ pub fn render(pool: &ValidPool, opts: &RenderOptions) -> Result<Artifacts> {
         files: prov.files,
         secure_parameters: params::secure_parameters(&params),
         names,
+        resource_group: pool.spec().resource_group.clone(),
     })
 }
