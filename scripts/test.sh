@@ -4,9 +4,6 @@
 # needs (apt, pip, npm, cargo), starts the servers its tests need and fails on any test failure.
 #   bash scripts/test.sh            # all stages
 #   bash scripts/test.sh 10 40      # only the stages whose names start with these prefixes
-# Stages in scripts/ci-optional/ (the real-guest suite: qemu guests, Samba, NFS; ~15 min on an
-# idle machine, much longer on a busy one) run when named (`bash scripts/test.sh 70`) or with
-# DSVMPOOL_OPTIONAL_STAGES=1; they are not yet part of the default run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never CARGO_INCREMENTAL=0 CARGO_NET_RETRY=5
@@ -15,9 +12,6 @@ t0=$SECONDS
 failed=()
 passed=()
 stages=(scripts/ci/*.sh)
-if [ $# -gt 0 ] || [ "${DSVMPOOL_OPTIONAL_STAGES:-0}" = 1 ]; then
-  stages+=(scripts/ci-optional/*.sh)
-fi
 for stage in "${stages[@]}"; do
   name=$(basename "$stage" .sh)
   if [ $# -gt 0 ]; then

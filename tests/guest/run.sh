@@ -30,7 +30,7 @@ rm -rf "$RUN/render"
 install -d "$RUN/render"
 key=$(cat "$IMG/id_ed25519.pub")
 pools=()
-for kind in smb nfs; do
+for kind in smb nfs smbkey; do
   sed "s|@SSH_KEY@|$key|g" "$HERE/specs/$kind.toml" > "$RUN/render/$kind.toml"
   "$DSVMPOOL" render "$RUN/render/$kind.toml" --out "$RUN/render/$kind" --share-host "$SHARE_HOST" >/dev/null
   cloud-init schema --config-file "$RUN/render/$kind/cloud-init.yaml" >/dev/null
@@ -39,6 +39,6 @@ done
 echo "[run] rendered after $(($(date +%s) - t0))s" >&2
 
 rc=0
-/usr/bin/python3 "$HERE/suite.py" --image "$IMG" "${pools[@]}" --run "$RUN" --results "$RESULTS" $PARALLEL || rc=$?
+/usr/bin/python3 "$HERE/suite.py" --image "$IMG" "${pools[@]}" --one-guest smbkey --run "$RUN" --results "$RESULTS" $PARALLEL || rc=$?
 echo "[run] guest suite $([ $rc = 0 ] && echo passed || echo FAILED) in $(($(date +%s) - t0))s (results: $RESULTS)" >&2
 exit $rc

@@ -2,15 +2,20 @@
 """dsvmpool real-guest suite: boot Linux guests under QEMU with rendered user data and prove the
 shared workspace works on real kernels.
 
-For each pool (SMB and NFS user data, rendered by dsvmpool) two guests boot from the cached
-image with a NoCloud seed; host-side stand-ins serve the share (Samba for Azure Files SMB 3.1.1,
+For each pool (user data rendered by `dsvmpool render`: SMB with managed identity, NFS, and SMB
+with the account key and team-shared folders) two guests (one for `--one-guest` pools) boot
+from the cached image with a NoCloud seed; host-side stand-ins serve the share (Samba for Azure Files SMB 3.1.1,
 nfs-ganesha for NFS 4.1) and, for managed-identity pools, the instance metadata service and a
-Key Vault test double (HTTPS with a test CA). Guests reach them only through QEMU user-mode
-forwards; the rendered user data has only its share endpoint overridden (render option).
+Key Vault test double (HTTPS with a test CA). For account-key pools the suite hands each
+guest the key the way the rendered template does: the scale set extension's protected script
+(read from the rendered azuredeploy.json, the key spliced where ARM puts it), run as root from
+a root-only file. Guests reach the stand-ins only through QEMU user-mode forwards; the rendered
+user data has only its share endpoint overridden (render option).
 
 Checks (each reported with its duration):
   share      both guests mount the share; alice's notebook saved on guest 1 is in her
-             ~/notebooks/remote on guest 2; bob cannot write (or read) alice's folder
+             ~/notebooks/remote on guest 2; bob cannot write (or read) alice's folder; with
+             team sharing bob (in the team) can, and a user outside the team cannot
   late-user  a user created after provisioning gets the link (and folder) at first login
   rerun      provisioning run again: same fstab, one mount, links intact, exit status 0
   secrets    credentials file 0600 root; the key in no process list, log or journal
@@ -18,7 +23,7 @@ Checks (each reported with its duration):
   outage     boot with the share server stopped completes in bounded time; the mount appears
              once the server starts
 
-usage: suite.py --image DIR [--pool NAME=USER_DATA ...] [--run DIR] [--parallel]
+usage: suite.py --image DIR [--pool NAME=USER_DATA ...] [--one-guest NAME] [--run DIR] [--parallel]
 """
 import argparse
 import base64
@@ -135,6 +140,38 @@ class PoolData:
             raise SystemExit(f"{path}: share host is {self.host}; render with the share endpoint {FILES_ADDR}")
         self.kv_url = self.conf.get("DSVMPOOL_KEY_VAULT_SECRET_URL", "")
         self.managed_identity = self.smb and self.conf.get("DSVMPOOL_CREDENTIAL") == "managed_identity"
+        self.account_key = self.smb and self.conf.get("DSVMPOOL_CREDENTIAL") == "account_key"
+        self.team = self.conf.get("DSVMPOOL_SHARING") == "team"
+        self.group = self.conf.get("DSVMPOOL_GROUP", "")
+        # the mode of a user's folder as `stat %a` shows it (SMB: the per-user mount's dir_mode)
+        self.folder_mode = ("770" if self.smb else "2770") if self.team else "700"
+        self.key_script = key_script(os.path.join(os.path.dirname(path), "azuredeploy.json")) if self.account_key else None
+
+
+def arm_literal(text):
+    """The value of an ARM template string literal ('...' with '' for ')."""
+    if not (text.startswith("'") and text.endswith("'")):
+        raise SystemExit(f"not an ARM string literal: {text[:60]!r}")
+    return text[1:-1].replace("''", "'")
+
+
+def key_script(template_path):
+    """(before, after): the protected script of the scale set's `share-credentials` extension in
+    the rendered template, around the key expression (listKeys or the key parameter)."""
+    with open(template_path, encoding="utf-8") as f:
+        t = json.load(f)
+    for r in t["resources"]:
+        if r["type"] != "Microsoft.Compute/virtualMachineScaleSets":
+            continue
+        for e in r["properties"]["virtualMachineProfile"]["extensionProfile"]["extensions"]:
+            if e["name"] != "share-credentials":
+                continue
+            expr = e["properties"]["protectedSettings"]["script"]
+            m = re.fullmatch(r"\[base64\(concat\(('(?:[^']|'')*'), (.+), ('(?:[^']|'')*')\)\)\]", expr, re.S)
+            if not m:
+                raise SystemExit(f"{template_path}: unexpected protected script {expr[:120]!r}")
+            return arm_literal(m.group(1)), arm_literal(m.group(3))
+    raise SystemExit(f"{template_path}: no share-credentials extension for an account-key pool")
 
 
 # ------------------------------------------------------------------ stand-in servers
@@ -462,6 +499,14 @@ class Guest:
             time.sleep(2)
         raise CheckFailed(f"{self.name}: no SSH after {timeout}s; see {self.console}")
 
+    def deliver_key(self, key):
+        """What the scale set extension does with its protected settings: write the script to a
+        root-only file and run it. The key travels on SSH's standard input, never in argv."""
+        before, after = self.sc.pool.key_script
+        script = f"{before}{key}{after}"
+        self.ssh("umask 077; f=$(mktemp /root/.e2e-protected.XXXXXX) && cat > \"$f\" && sh \"$f\"; rc=$?; "
+                 "rm -f \"$f\"; exit $rc", input=script, timeout=900)
+
     def uptime(self):
         return float(self.ssh("cut -d' ' -f1 /proc/uptime").stdout.split()[0])
 
@@ -503,6 +548,7 @@ class Guest:
 
 # ------------------------------------------------------------------ scenario
 CHECKS = ["share", "late-user", "rerun", "secrets", "reboot", "outage"]
+ONE_GUEST_CHECKS = ["share", "late-user", "rerun", "secrets"]
 
 
 class Scenario:
@@ -529,7 +575,9 @@ class Scenario:
                                                 resource_group=self.pool.conf.get("DSVMPOOL_ACCOUNT_RESOURCE_GROUP", ""))
         else:
             self.server = Ganesha(self.run, self.pool)
-        self.guests = [Guest(self, "g1"), Guest(self, "g2")]
+        self.guests = [Guest(self, "g1")] if name in args.one_guest else [Guest(self, "g1"), Guest(self, "g2")]
+        # one guest: what needs a second instance (rerun aside) is proven by the two-guest pools
+        self.only = [c for c in self.only if len(self.guests) == 2 or c in ONE_GUEST_CHECKS]
 
     def check(self, name, fn):
         t = time.monotonic()
@@ -557,6 +605,10 @@ class Scenario:
         for g in self.guests:
             g.wait_ssh()
             self.times[f"{g.name}.ssh_up_wall_s"] = round(time.monotonic() - g.launched, 1)
+        if self.pool.account_key:
+            for g in self.guests:
+                g.deliver_key(self.storage_key)
+                self.times[f"{g.name}.key_delivered_wall_s"] = round(time.monotonic() - g.launched, 1)
         out = []
         for g in self.guests:
             r = g.ssh("cloud-init status --wait >/dev/null; cloud-init status --long", check=False, timeout=900)
@@ -577,7 +629,7 @@ class Scenario:
         return "; ".join(out)
 
     def share(self):
-        g1, g2 = self.guests
+        g1, g2 = self.guests[0], self.guests[-1]
         alice, bob = self.users()
         nb = json.dumps({"cells": [], "metadata": {"by": alice, "nonce": secrets.token_hex(8)}, "nbformat": 4})
         g1.ssh("cat > ~/notebooks/remote/analysis.ipynb", user=alice, input=nb)
@@ -591,6 +643,8 @@ class Scenario:
         on_server = os.path.join(self.server.share, "notebooks", alice, "analysis.ipynb")
         if not os.path.isfile(on_server):
             raise CheckFailed(f"{on_server} missing on the share server")
+        if self.pool.team:
+            return self.team_share(g1, g2, alice, bob, want)
         st = g2.ssh(f"stat -c '%U %a' {shlex.quote(want)}").stdout.strip()
         if st != f"{alice} 700":
             raise CheckFailed(f"{want} is `{st}`, want `{alice} 700`")
@@ -604,15 +658,35 @@ class Scenario:
         g1.ssh(f"test -s {shlex.quote(self.pool.mount)}/notebooks/{bob}/mine.ipynb")
         return f"notebook written on g1 read on g2; {bob} denied: {r.stdout.strip()}"
 
+    def team_share(self, g1, g2, alice, bob, want):
+        """Team sharing: the team (bob) works in alice's folder; a user outside it cannot."""
+        group = self.pool.group
+        st = g2.ssh(f"stat -c '%U %G %a' {shlex.quote(want)}").stdout.strip()
+        if st != f"{alice} {group} {self.pool.folder_mode}":
+            raise CheckFailed(f"{want} is `{st}`, want `{alice} {group} {self.pool.folder_mode}`")
+        q = shlex.quote(want)
+        g2.ssh(f"cat {q}/analysis.ipynb >/dev/null && echo '{{}}' > {q}/from-{bob}.ipynb", user=bob)
+        g1.ssh(f"test -s ~/notebooks/remote/from-{bob}.ipynb", user=alice)
+        outsider, uid = "dave", 1902
+        g2.ssh(f"getent passwd {outsider} >/dev/null || useradd -m -u {uid} -s /bin/bash {outsider}")
+        r = g2.ssh(f"setpriv --reuid={uid} --regid={uid} --init-groups -- touch {q}/intruder 2>&1", check=False)
+        if r.returncode == 0:
+            raise CheckFailed(f"{outsider} (not in {group}) could write into {want}")
+        r2 = g2.ssh(f"setpriv --reuid={uid} --regid={uid} --init-groups -- cat {q}/analysis.ipynb 2>&1", check=False)
+        if r2.returncode == 0:
+            raise CheckFailed(f"{outsider} (not in {group}) could read {alice}'s notebook")
+        return (f"{want} is `{st}`; {bob} (team {group}) read and wrote there, seen from "
+                f"{'the other guest' if g1 is not g2 else 'the guest'}; {outsider} denied: {r.stdout.strip()}")
+
     def late_user(self):
-        g2 = self.guests[1]
+        g2 = self.guests[-1]
         user, uid = "carol", 1901
         g2.ssh(f"useradd -m -u {uid} -s /bin/bash {user} && install -d -m 700 -o {user} -g {user} ~{user}/.ssh && "
                f"install -m 600 -o {user} -g {user} /root/.ssh/authorized_keys ~{user}/.ssh/authorized_keys")
         out = g2.ssh("readlink ~/notebooks/remote && stat -c '%U %a' ~/notebooks/remote/ && "
                      "echo x > ~/notebooks/remote/first.ipynb && echo written", user=user).stdout.split("\n")
         want = f"{self.pool.mount}/notebooks/{user}"
-        if out[0] != want or out[1] != f"{user} 700" or out[2] != "written":
+        if out[0] != want or out[1] != f"{user} {self.pool.folder_mode}" or out[2] != "written":
             raise CheckFailed(f"first login of {user}: {out}")
         return f"{user} (created after provisioning) found {want} at first login"
 
@@ -670,6 +744,8 @@ class Scenario:
             if not kv:
                 raise CheckFailed("the guests never asked the Key Vault double for the key")
             out.append(f"key fetched with managed identity ({len(self.identity.requests)} metadata/vault requests)")
+        if self.pool.account_key:
+            out.append("key delivered by the template's protected script")
         return "; ".join(out)
 
     def reboot(self):
@@ -760,6 +836,8 @@ def main():
                     help="a pool's rendered user data (repeat: e.g. smb=out/smb/user-data nfs=out/nfs/user-data)")
     ap.add_argument("--run", default="/tmp/dsvmpool-guest", help="scratch directory (logs, overlays, shares)")
     ap.add_argument("--parallel", action="store_true", help="run the pools at the same time")
+    ap.add_argument("--one-guest", action="append", default=[], metavar="NAME",
+                    help="boot one guest for this pool (checks: provisioned + " + ",".join(ONE_GUEST_CHECKS) + ")")
     ap.add_argument("--mem", type=int, default=640)
     ap.add_argument("--smp", type=int, default=1)
     ap.add_argument("--results", help="write the results as JSON here")
@@ -796,7 +874,7 @@ def main():
     if args.results:
         with open(args.results, "w") as f:
             json.dump({"results": results, "times": times, "total_s": round(total, 1)}, f, indent=2)
-    want = (1 + len(args.checks)) * len(scenarios)
+    want = sum(1 + len(s.only) for s in scenarios)
     ok = len(results) == want and all(r["ok"] for r in results)
     print(f"  {'PASS' if ok else 'FAIL'}: {sum(r['ok'] for r in results)}/{want} checks", file=sys.stderr)
     return 0 if ok else 1

@@ -63,7 +63,7 @@ for spec in "${specs[@]}"; do
     n=$((n + ${#scripts[@]}))
   fi
 done
-shellcheck tests/guest/*.sh tests/guest/image/e2e-hosts scripts/ci-optional/70-guest.sh
+shellcheck tests/guest/*.sh tests/guest/image/e2e-hosts scripts/ci/70-guest.sh
 echo "[70-guest] ${#specs[@]} specs rendered; $n rendered scripts shellcheck-clean; cloud-init schema valid"
 rm -rf "$lint"
 
