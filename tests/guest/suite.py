@@ -691,7 +691,7 @@ class Scenario:
         return f"{user} (created after provisioning) found {want} at first login"
 
     def rerun(self):
-        g1, _ = self.guests
+        g1 = self.guests[0]
         alice, _ = self.users()
         m = shlex.quote(self.pool.mount)
         state = (f"sha256sum /etc/fstab; grep -c ' {m} ' /etc/fstab; findmnt -n -t {self.pool.fstype} --mountpoint {m} | wc -l; "
