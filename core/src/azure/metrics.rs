@@ -258,7 +258,7 @@ mod tests {
         );
         assert_eq!(r.header("content-type"), Some("application/json"));
         assert_eq!(
-            r.body.unwrap(),
+            r.body.clone().unwrap(),
             serde_json::json!({
                 "time": "2025-03-04T10:42:00Z",
                 "data": {"baseData": {
