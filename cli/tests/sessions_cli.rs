@@ -87,7 +87,14 @@ impl Env {
     }
 
     fn deploy(&self) {
-        let o = self.run(&["deploy", &self.file("pool.toml"), "--auth", "env", "-o", "json"]);
+        let o = self.run(&[
+            "deploy",
+            &self.file("pool.toml"),
+            "--auth",
+            "env",
+            "-o",
+            "json",
+        ]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
         self.double.clear_requests();
     }
@@ -154,11 +161,18 @@ fn publishes_the_session_metrics() {
         .collect();
     assert_eq!(
         values,
-        [("Sessions".to_string(), 5), ("WaitingSessions".to_string(), 2)]
+        [
+            ("Sessions".to_string(), 5),
+            ("WaitingSessions".to_string(), 2)
+        ]
     );
     let points = e.double.metric_points();
     assert_eq!(points.len(), 2);
-    assert!(points.iter().all(|p| p.time == minute && p.namespace == "dsvmpool"));
+    assert!(
+        points
+            .iter()
+            .all(|p| p.time == minute && p.namespace == "dsvmpool")
+    );
     assert_eq!(points[0].series[0].sum, 5.0);
     assert_eq!(points[1].series[0].sum, 2.0);
 

@@ -83,7 +83,10 @@ async fn publishes_both_values_where_the_rules_read_them() {
         assert_eq!(p.region, "westeurope");
         assert_eq!(p.resource_id, vmss);
         assert_eq!(p.time, minute);
-        assert_eq!((p.namespace.as_str(), p.metric.as_str()), ("dsvmpool", name));
+        assert_eq!(
+            (p.namespace.as_str(), p.metric.as_str()),
+            ("dsvmpool", name)
+        );
         assert!(p.dim_names.is_empty());
         assert_eq!(p.series.len(), 1);
         let s = &p.series[0];
@@ -95,9 +98,7 @@ async fn publishes_both_values_where_the_rules_read_them() {
     let token_scopes: Vec<String> = log
         .iter()
         .filter(|r| r.kind == RequestKind::Token)
-        .map(|r| {
-            form_urlencoded_scope(&r.body)
-        })
+        .map(|r| form_urlencoded_scope(&r.body))
         .collect();
     assert_eq!(token_scopes, ["https://monitoring.azure.com/.default"]);
 
@@ -121,14 +122,18 @@ async fn publishes_both_values_where_the_rules_read_them() {
             (
                 t["metricName"].as_str().unwrap().to_string(),
                 t["metricNamespace"].as_str().unwrap_or("").to_string(),
-                t["metricResourceUri"].as_str().unwrap().to_ascii_lowercase(),
+                t["metricResourceUri"]
+                    .as_str()
+                    .unwrap()
+                    .to_ascii_lowercase(),
             )
         })
         .collect();
     for name in ["Sessions", "Waiting"] {
         assert!(
-            read.iter()
-                .any(|(m, ns, uri)| m == name && ns == "dsvmpool" && *uri == vmss.to_ascii_lowercase()),
+            read.iter().any(|(m, ns, uri)| m == name
+                && ns == "dsvmpool"
+                && *uri == vmss.to_ascii_lowercase()),
             "no rule reads {name}: {read:?}"
         );
     }

@@ -11,8 +11,8 @@
 //!   [`Poller`]'s [`LroState`] can be saved and [`ArmClient::resume`]d later.
 
 use super::auth::{AuthOptions, BoxFuture, Credential, TokenEndpoint, TokenProvider};
-use super::metrics::{MetricValue, MetricsEndpoint, publish_request};
 use super::lro::{LroOptions, LroOutcome, LroPoller, LroState, Phase, Step};
+use super::metrics::{MetricValue, MetricsEndpoint, publish_request};
 use super::models::{
     ArmList, AutoscaleSetting, Deployment, DeploymentOperation, DeploymentRequest,
     ProtectionPolicy, ResourceGroup, ScaleSetVm, StorageAccountKeys, VirtualMachineScaleSet,
@@ -1061,7 +1061,9 @@ impl ArmClient {
         value: &MetricValue,
     ) -> Result<String> {
         let req = publish_request(&self.inner.metrics, region, resource_id, value)?;
-        let resp = self.execute_for(&req, &self.inner.metrics.token_scope).await?;
+        let resp = self
+            .execute_for(&req, &self.inner.metrics.token_scope)
+            .await?;
         if resp.is_success() {
             return Ok(response_request_id(&resp));
         }

@@ -250,7 +250,8 @@ mod tests {
 
     #[test]
     fn exact_request() {
-        let r = publish_request(&MetricsEndpoint::public(), "West Europe", VMSS, &value(7)).unwrap();
+        let r =
+            publish_request(&MetricsEndpoint::public(), "West Europe", VMSS, &value(7)).unwrap();
         assert_eq!(r.method, Method::Post);
         assert_eq!(
             r.url.as_str(),
@@ -267,7 +268,11 @@ mod tests {
                 }}
             })
         );
-        assert!(r.operation.contains("dsvmpool/Sessions = 7"), "{}", r.operation);
+        assert!(
+            r.operation.contains("dsvmpool/Sessions = 7"),
+            "{}",
+            r.operation
+        );
         assert_eq!(r.api_version(), None);
     }
 
@@ -278,7 +283,10 @@ mod tests {
             "https://monitoring.azure.com/.default"
         );
         assert_eq!(
-            MetricsEndpoint::us_government().url(" usgovvirginia", VMSS).unwrap().host_str(),
+            MetricsEndpoint::us_government()
+                .url(" usgovvirginia", VMSS)
+                .unwrap()
+                .host_str(),
             Some("usgovvirginia.monitoring.azure.us")
         );
         assert_eq!(
@@ -312,11 +320,21 @@ mod tests {
 
     #[test]
     fn bad_input_is_named() {
-        let e = MetricsEndpoint::public().url("west/europe", VMSS).unwrap_err();
+        let e = MetricsEndpoint::public()
+            .url("west/europe", VMSS)
+            .unwrap_err();
         assert_eq!(e.validation().unwrap().errors[0].path, "location");
-        for id in ["/subscriptions/x", "team-vmss", "/subscriptions/s/resourceGroups/../x"] {
+        for id in [
+            "/subscriptions/x",
+            "team-vmss",
+            "/subscriptions/s/resourceGroups/../x",
+        ] {
             let e = MetricsEndpoint::public().url("westeurope", id).unwrap_err();
-            assert_eq!(e.validation().unwrap().errors[0].path, "resource_id", "{id}");
+            assert_eq!(
+                e.validation().unwrap().errors[0].path,
+                "resource_id",
+                "{id}"
+            );
         }
         let mut m = value(1);
         m.metric = " ".into();

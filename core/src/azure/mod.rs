@@ -25,8 +25,8 @@ pub mod retry;
 
 pub use auth::{AuthMethod, AuthOptions, Credential, TokenProvider};
 pub use client::{ArmClient, ClientConfig, ClientEvent, CloudEndpoints, PollStatus, Poller};
-pub use metrics::{MetricValue, MetricsEndpoint};
 pub use lro::{LroOptions, LroOutcome, LroPoller, LroState, Step};
+pub use metrics::{MetricValue, MetricsEndpoint};
 pub use requests::{ArmRequest, ArmRequests, ArmResponse, Method, api_version};
 pub use retry::RetryPolicy;
 

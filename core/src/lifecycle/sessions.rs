@@ -110,9 +110,7 @@ fn sessions_spec(pool: &ValidPool) -> Result<&crate::spec::SessionScaling> {
                         pool.name()
                     ),
                 )
-                .hint(
-                    "add `[autoscale.sessions]` with `target_per_vm` to the spec and deploy it",
-                ),
+                .hint("add `[autoscale.sessions]` with `target_per_vm` to the spec and deploy it"),
             )
         })
 }
@@ -143,10 +141,7 @@ pub async fn publish_sessions(
         waiting,
         metrics: Vec::with_capacity(2),
     };
-    for (metric, value) in [
-        (&z.metric, total),
-        (&z.waiting_metric, u64::from(waiting)),
-    ] {
+    for (metric, value) in [(&z.metric, total), (&z.waiting_metric, u64::from(waiting))] {
         let v = MetricValue {
             namespace: z.namespace.clone(),
             metric: metric.clone(),

@@ -489,7 +489,11 @@ fn authenticate(st: &State, req: &Req, audience: &str) -> Result<(), Reply> {
     let token_for_metrics = t.audience.as_deref() == Some(crate::metrics::MONITORING_AUDIENCE);
     if metrics != token_for_metrics {
         let got = t.audience.as_deref().unwrap_or(st.base_url.as_str());
-        let want = if metrics { audience } else { "the management endpoint" };
+        let want = if metrics {
+            audience
+        } else {
+            "the management endpoint"
+        };
         return Err(unauthorized(
             st,
             "InvalidAuthenticationTokenAudience",

@@ -76,7 +76,14 @@ async fn ingestion() {
     let monitoring = token(&d, "https://monitoring.azure.com/.default").await;
 
     // A management token is for the wrong audience, and the other way round.
-    let (s, e) = post(&d, &c.token, "westeurope", &id, Some(body(&now_stamp(0), 1))).await;
+    let (s, e) = post(
+        &d,
+        &c.token,
+        "westeurope",
+        &id,
+        Some(body(&now_stamp(0), 1)),
+    )
+    .await;
     assert_eq!(s, 401, "{e}");
     assert_eq!(e["error"]["code"], "InvalidAuthenticationTokenAudience");
     let mc = common::Client {
@@ -85,7 +92,10 @@ async fn ingestion() {
     };
     let r = mc.get(&id, "2024-05-01").await;
     assert_eq!(r.status, 401);
-    assert_eq!(r.body["error"]["code"], "InvalidAuthenticationTokenAudience");
+    assert_eq!(
+        r.body["error"]["code"],
+        "InvalidAuthenticationTokenAudience"
+    );
 
     // Accepted.
     let t = now_stamp(-30);
@@ -98,15 +108,42 @@ async fn ingestion() {
         (p.region.as_str(), p.resource_id.as_str(), p.time.as_str()),
         ("westeurope", id.as_str(), t.as_str())
     );
-    assert_eq!((p.metric.as_str(), p.namespace.as_str()), ("Sessions", "dsvmpool"));
+    assert_eq!(
+        (p.metric.as_str(), p.namespace.as_str()),
+        ("Sessions", "dsvmpool")
+    );
     assert_eq!(p.series[0].max, 4.0);
 
     // Rejections.
     let cases: Vec<(&str, &str, Option<Value>, u16, &str)> = vec![
-        ("northeurope", id.as_str(), Some(body(&now_stamp(0), 1)), 400, "region"),
-        ("westeurope", id.as_str(), Some(body(&now_stamp(-21 * 60), 1)), 400, "20 minutes"),
-        ("westeurope", id.as_str(), Some(body(&now_stamp(6 * 60), 1)), 400, "5 minutes"),
-        ("westeurope", id.as_str(), Some(body("yesterday", 1)), 400, "ISO 8601"),
+        (
+            "northeurope",
+            id.as_str(),
+            Some(body(&now_stamp(0), 1)),
+            400,
+            "region",
+        ),
+        (
+            "westeurope",
+            id.as_str(),
+            Some(body(&now_stamp(-21 * 60), 1)),
+            400,
+            "20 minutes",
+        ),
+        (
+            "westeurope",
+            id.as_str(),
+            Some(body(&now_stamp(6 * 60), 1)),
+            400,
+            "5 minutes",
+        ),
+        (
+            "westeurope",
+            id.as_str(),
+            Some(body("yesterday", 1)),
+            400,
+            "ISO 8601",
+        ),
         ("westeurope", id.as_str(), None, 400, "time"),
         (
             "westeurope",
