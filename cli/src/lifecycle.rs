@@ -1,10 +1,11 @@
 //! The lifecycle subcommands: `deploy`, `status`, `scale`, `stop`, `start`, `destroy` and
-//! `plan --live`. Each calls one core function (`dsvmpool::lifecycle`) and renders its
+//! `plan --live`, and `sessions`. Each calls one core function (`dsvmpool::lifecycle`) and renders its
 //! progress events and result; nothing here decides anything the bindings would need too.
 //!
 //! Test options (hidden from `--help`; for a local ARM test server, never needed against
 //! Azure): `--management-url URL` / `DSVMPOOL_MANAGEMENT_URL` (an https management
-//! endpoint), `--ca-file PEM` / `DSVMPOOL_CA_FILE` (the only CA trusted), and
+//! endpoint), `--metrics-url URL` / `DSVMPOOL_METRICS_URL` (an https custom-metrics
+//! ingestion endpoint, `{region}` for the region), `--ca-file PEM` / `DSVMPOOL_CA_FILE` (the only CA trusted), and
 //! `--poll-interval-ms N` / `DSVMPOOL_POLL_INTERVAL_MS` (poll interval when the service sends no
 //! `Retry-After`, and while following a deployment started earlier).
 
@@ -58,6 +59,10 @@ pub struct ConnArgs {
     /// (DSVMPOOL_MANAGEMENT_URL).
     #[arg(long, hide = true)]
     pub management_url: Option<String>,
+    /// Test option: https custom-metrics ingestion endpoint of a local test server, `{region}`
+    /// for the region (DSVMPOOL_METRICS_URL).
+    #[arg(long, hide = true)]
+    pub metrics_url: Option<String>,
     /// Test option: trust only this CA certificate (PEM) (DSVMPOOL_CA_FILE).
     #[arg(long, hide = true)]
     pub ca_file: Option<PathBuf>,
@@ -91,6 +96,22 @@ pub enum Verb {
     },
     /// Drift-aware plan.
     PlanLive,
+    /// Publish the session metrics.
+    Sessions {
+        /// Sessions in use.
+        active: u32,
+        /// Sessions waiting.
+        waiting: u32,
+        /// Time the counts are for (default: now).
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+/// Parses `--at` (RFC 3339, any offset; kept in UTC).
+pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("`{s}` is not an RFC 3339 time (e.g. 2025-03-04T10:42:00Z): {e}"))
 }
 
 fn usage(verb: &str, message: String) -> Fail {
@@ -203,6 +224,7 @@ pub fn run(out: Output, verb: Verb, arg: &SpecArg, conn: &ConnArgs) -> Result<()
         auth: conn.auth,
         subscription_id: conn.subscription.clone(),
         management_url: conn.management_url.clone(),
+        metrics_url: conn.metrics_url.clone(),
         ca_file: conn.ca_file.clone(),
         poll_interval: poll,
         progress: Some(sink.clone()),
@@ -417,6 +439,26 @@ pub fn run(out: Output, verb: Verb, arg: &SpecArg, conn: &ConnArgs) -> Result<()
                         format!("{} resource(s)", d.deleted.len())
                     }
                 );
+            }
+            Ok(())
+        }
+        Verb::Sessions {
+            active,
+            waiting,
+            at,
+        } => {
+            let at = at.unwrap_or_else(|| chrono::DateTime::from(std::time::SystemTime::now()));
+            let r = run_async(lifecycle::publish_sessions(
+                &client, &valid, active, waiting, at,
+            ));
+            finish();
+            let Ended::Done(p) = r? else {
+                return interrupted("values already sent stay published");
+            };
+            if out == Output::Json {
+                print_json(&with_ok("sessions", &p));
+            } else {
+                print!("{p}");
             }
             Ok(())
         }

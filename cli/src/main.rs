@@ -154,6 +154,25 @@ enum Command {
         #[command(flatten)]
         conn: lifecycle::ConnArgs,
     },
+    /// Publish the session metrics `autoscale.sessions` scales on (active + waiting, and
+    /// waiting) for the current minute; call it once a minute from whatever fronts the pool.
+    /// The identity needs the "Monitoring Metrics Publisher" role on the scale set.
+    Sessions {
+        #[command(flatten)]
+        spec: SpecArg,
+        /// Sessions in use.
+        #[arg(long)]
+        active: u32,
+        /// Sessions waiting for an instance.
+        #[arg(long, default_value_t = 0)]
+        waiting: u32,
+        /// The time the counts are for (RFC 3339, e.g. 2025-03-04T10:42:00Z; default: now);
+        /// the values are for the minute it falls in.
+        #[arg(long, value_parser = lifecycle::parse_time)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        #[command(flatten)]
+        conn: lifecycle::ConnArgs,
+    },
     /// Write the ARM template, its parameters file and the provisioning files.
     Render {
         #[command(flatten)]
@@ -440,6 +459,22 @@ fn run(cli: Cli) -> Result<(), Fail> {
             lifecycle::run(out, lifecycle::Verb::Stop { yes }, &spec, &conn)
         }
         Command::Start { spec, conn } => lifecycle::run(out, lifecycle::Verb::Start, &spec, &conn),
+        Command::Sessions {
+            spec,
+            active,
+            waiting,
+            at,
+            conn,
+        } => lifecycle::run(
+            out,
+            lifecycle::Verb::Sessions {
+                active,
+                waiting,
+                at,
+            },
+            &spec,
+            &conn,
+        ),
         Command::Destroy { spec, yes, conn } => {
             lifecycle::run(out, lifecycle::Verb::Destroy { yes }, &spec, &conn)
         }

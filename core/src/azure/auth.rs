@@ -182,9 +182,9 @@ pub struct Credential {
     method: AuthMethod,
     candidates: Vec<Candidate>,
     selected: Mutex<Option<usize>>,
-    /// Last token per scope, reused until five minutes before it expires (the Azure CLI
+    /// The last token of each scope, reused until five minutes before it expires (the Azure CLI
     /// credential does not cache, and running `az` per request would be slow).
-    cache: Mutex<Option<CachedToken>>,
+    cache: Mutex<Vec<CachedToken>>,
 }
 
 struct CachedToken {
@@ -359,7 +359,7 @@ impl Credential {
             method: options.method,
             candidates,
             selected: Mutex::new(None),
-            cache: Mutex::new(None),
+            cache: Mutex::new(Vec::new()),
         })
     }
 
@@ -382,8 +382,7 @@ impl Credential {
     async fn get(&self, scope: &str) -> Result<SecretString> {
         {
             let cache = self.cache.lock().expect("credential lock");
-            if let Some(c) = cache.as_ref()
-                && c.scope == scope
+            if let Some(c) = cache.iter().find(|c| c.scope == scope)
                 && c.expires_on
                     > azure_core::time::OffsetDateTime::now_utc()
                         + azure_core::time::Duration::minutes(5)
@@ -417,7 +416,9 @@ impl Credential {
                 Ok(tok) => {
                     *self.selected.lock().expect("credential lock") = Some(i);
                     let token = SecretString::new(tok.token.secret().to_string());
-                    *self.cache.lock().expect("credential lock") = Some(CachedToken {
+                    let mut cache = self.cache.lock().expect("credential lock");
+                    cache.retain(|c| c.scope != scope);
+                    cache.push(CachedToken {
                         scope: scope.to_string(),
                         token: token.clone(),
                         expires_on: tok.expires_on,
@@ -449,7 +450,7 @@ impl TokenProvider for Credential {
     }
 
     fn invalidate(&self) {
-        *self.cache.lock().expect("credential lock") = None;
+        self.cache.lock().expect("credential lock").clear();
         let selected = *self.selected.lock().expect("credential lock");
         for (i, c) in self.candidates.iter().enumerate() {
             if selected.is_none() || selected == Some(i) {

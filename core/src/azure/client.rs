@@ -12,6 +12,7 @@
 
 use super::auth::{AuthOptions, BoxFuture, Credential, TokenEndpoint, TokenProvider};
 use super::lro::{LroOptions, LroOutcome, LroPoller, LroState, Phase, Step};
+use super::metrics::{MetricValue, MetricsEndpoint, publish_request};
 use super::models::{
     ArmList, AutoscaleSetting, Deployment, DeploymentOperation, DeploymentRequest,
     ProtectionPolicy, ResourceGroup, ScaleSetVm, StorageAccountKeys, VirtualMachineScaleSet,
@@ -39,15 +40,18 @@ pub struct CloudEndpoints {
     pub authority_host: Url,
     /// Token scope for Resource Manager, e.g. `https://management.azure.com/.default`.
     pub token_scope: String,
+    /// Custom-metrics ingestion endpoint and its token scope.
+    pub metrics: MetricsEndpoint,
 }
 
 impl CloudEndpoints {
-    fn known(management: &str, authority: &str) -> Self {
+    fn known(management: &str, authority: &str, metrics: MetricsEndpoint) -> Self {
         let management = Url::parse(management).expect("static URL");
         Self {
             token_scope: format!("{}.default", management.as_str()),
             management,
             authority_host: Url::parse(authority).expect("static URL"),
+            metrics,
         }
     }
 
@@ -56,6 +60,7 @@ impl CloudEndpoints {
         Self::known(
             "https://management.azure.com/",
             "https://login.microsoftonline.com/",
+            MetricsEndpoint::public(),
         )
     }
 
@@ -64,6 +69,7 @@ impl CloudEndpoints {
         Self::known(
             "https://management.usgovcloudapi.net/",
             "https://login.microsoftonline.us/",
+            MetricsEndpoint::us_government(),
         )
     }
 
@@ -72,10 +78,12 @@ impl CloudEndpoints {
         Self::known(
             "https://management.chinacloudapi.cn/",
             "https://login.chinacloudapi.cn/",
+            MetricsEndpoint::china(),
         )
     }
 
-    /// Custom endpoints (both must be https); the scope is `<management>/.default`.
+    /// Custom endpoints (both must be https); the scope is `<management>/.default`; custom
+    /// metrics go to the public cloud's ingestion endpoint (set [`Self::metrics`] to change it).
     pub fn custom(management: Url, authority_host: Url) -> Result<Self> {
         super::requests::require_https(&management, "management_endpoint")?;
         super::requests::require_https(&authority_host, "authority_host")?;
@@ -86,6 +94,7 @@ impl CloudEndpoints {
             token_scope: format!("{}.default", root.as_str()),
             management,
             authority_host,
+            metrics: MetricsEndpoint::public(),
         })
     }
 }
@@ -427,6 +436,7 @@ impl fmt::Debug for ClientConfig {
 struct Inner {
     requests: ArmRequests,
     scope: String,
+    metrics: MetricsEndpoint,
     transport: Arc<dyn Transport>,
     tokens: Arc<dyn TokenProvider>,
     retry: RetryPolicy,
@@ -486,7 +496,34 @@ impl ArmClient {
             config.retry,
             config.lro,
             config.events,
-        ))
+        )
+        .with_metrics_endpoint(config.cloud.metrics))
+    }
+
+    /// This client with another custom-metrics ingestion endpoint (default: the public
+    /// cloud's); the other settings and the credential are shared.
+    pub fn with_metrics_endpoint(self, metrics: MetricsEndpoint) -> Self {
+        let i = &self.inner;
+        let rng = i.rng.lock().expect("rng lock").fork();
+        Self {
+            inner: Arc::new(Inner {
+                requests: i.requests.clone(),
+                scope: i.scope.clone(),
+                metrics,
+                transport: i.transport.clone(),
+                tokens: i.tokens.clone(),
+                retry: i.retry.clone(),
+                lro: i.lro.clone(),
+                events: i.events.clone(),
+                rng: Mutex::new(rng),
+                rate_limits: Mutex::new(*i.rate_limits.lock().expect("rate limit lock")),
+            }),
+        }
+    }
+
+    /// The custom-metrics ingestion endpoint of this client.
+    pub fn metrics_endpoint(&self) -> &MetricsEndpoint {
+        &self.inner.metrics
     }
 
     /// A client from its parts (custom transport or token provider).
@@ -503,6 +540,7 @@ impl ArmClient {
             inner: Arc::new(Inner {
                 requests,
                 scope: token_scope,
+                metrics: MetricsEndpoint::public(),
                 transport,
                 tokens,
                 retry,
@@ -542,13 +580,20 @@ impl ArmClient {
         super::requests::require_https(&request.url, "url")?;
         // Never send a token to another host than the management endpoint.
         self.inner.requests.resolve(request.url.as_str())?;
+        self.execute_for(request, &self.inner.scope).await
+    }
+
+    /// [`execute`](Self::execute) with a token for `scope`, to any https URL: only for URLs
+    /// this crate builds from configured endpoints (never for URLs a service returned).
+    async fn execute_for(&self, request: &ArmRequest, scope: &str) -> Result<ArmResponse> {
+        super::requests::require_https(&request.url, "url")?;
         let client_request_id = new_request_id(&self.inner.rng);
         let started = Instant::now();
         let mut retries = 0u32;
         let mut refreshed = false;
         let body = request.body_bytes();
         loop {
-            let token = self.inner.tokens.token(&self.inner.scope).await?;
+            let token = self.inner.tokens.token(scope).await?;
             let mut headers = request.headers.clone();
             headers.push(("Authorization".into(), format!("Bearer {}", token.expose())));
             headers.push(("x-ms-client-request-id".into(), client_request_id.clone()));
@@ -1002,6 +1047,38 @@ impl ArmClient {
         let (lro, step) =
             LroPoller::start(&self.inner.requests, &req, &resp, self.inner.lro.clone())?;
         Ok(Poller::new(self.clone(), lro, step))
+    }
+}
+
+impl ArmClient {
+    /// Publishes one custom-metric value on `resource_id` through the ingestion endpoint of
+    /// `region` (token for the endpoint's monitoring scope; the usual retries and throttling
+    /// handling). Returns the request id of the answer. A 403 says which role is missing.
+    pub async fn publish_metric(
+        &self,
+        region: &str,
+        resource_id: &str,
+        value: &MetricValue,
+    ) -> Result<String> {
+        let req = publish_request(&self.inner.metrics, region, resource_id, value)?;
+        let resp = self
+            .execute_for(&req, &self.inner.metrics.token_scope)
+            .await?;
+        if resp.is_success() {
+            return Ok(response_request_id(&resp));
+        }
+        let mut e = error_from_response(&req.operation, &resp);
+        if resp.status == 403
+            && let Error::Http { message, .. } = &mut e
+        {
+            message.push_str(&format!(
+                " — the identity publishing custom metrics needs the \"Monitoring Metrics \
+                 Publisher\" role on {resource_id} (or its resource group or subscription): \
+                 az role assignment create --role \"Monitoring Metrics Publisher\" \
+                 --assignee <principal id> --scope {resource_id}"
+            ));
+        }
+        Err(e)
     }
 }
 

@@ -7,14 +7,18 @@
 //! - [`client`]: [`ArmClient`], which sends requests with reqwest (rustls), retries, reports
 //!   throttling headers, and drives the poller ([`Poller`]);
 //! - [`auth`]: credentials from the official `azure_identity` crate ([`AuthMethod`]);
+//! - [`metrics`]: the sans-IO request builder of the Azure Monitor custom-metrics ingestion
+//!   API ([`ArmClient::publish_metric`] sends it);
 //! - [`models`]: serde models that keep unknown fields, so a GET-then-PUT round-trips.
 //!
 //! Only this module does network I/O; the rest of the crate stays synchronous and pure.
-//! Bearer tokens are only ever sent over https, and only to the management endpoint.
+//! Bearer tokens are only ever sent over https, and only to the management endpoint (and,
+//! with the monitoring scope, to the configured custom-metrics ingestion endpoint).
 
 pub mod auth;
 pub mod client;
 pub mod lro;
+pub mod metrics;
 pub mod models;
 pub mod requests;
 pub mod retry;
@@ -22,6 +26,7 @@ pub mod retry;
 pub use auth::{AuthMethod, AuthOptions, Credential, TokenProvider};
 pub use client::{ArmClient, ClientConfig, ClientEvent, CloudEndpoints, PollStatus, Poller};
 pub use lro::{LroOptions, LroOutcome, LroPoller, LroState, Step};
+pub use metrics::{MetricValue, MetricsEndpoint};
 pub use requests::{ArmRequest, ArmRequests, ArmResponse, Method, api_version};
 pub use retry::RetryPolicy;
 

@@ -8,8 +8,10 @@
 //!   variables (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, …).
 //! - Test options (for a local ARM test server, never needed against Azure):
 //!   [`ConnectOptions::management_url`] / `DSVMPOOL_MANAGEMENT_URL` replaces the management
-//!   endpoint, and [`ConnectOptions::ca_file`] / `DSVMPOOL_CA_FILE` is the only CA trusted.
-//!   Both endpoints must be https: bearer tokens never travel over plain http.
+//!   endpoint, [`ConnectOptions::metrics_url`] / `DSVMPOOL_METRICS_URL` replaces the
+//!   custom-metrics ingestion endpoint (`{region}` stands for the region; the token scope stays
+//!   the cloud's monitoring scope), and [`ConnectOptions::ca_file`] / `DSVMPOOL_CA_FILE` is the
+//!   only CA trusted. The endpoints must be https: bearer tokens never travel over plain http.
 
 use super::{EnvSource, Progress, ProgressSink, process_env};
 use crate::azure::client::ClientEvent;
@@ -27,6 +29,8 @@ use url::Url;
 
 /// Environment variable of the management endpoint test option.
 pub const MANAGEMENT_URL_ENV: &str = "DSVMPOOL_MANAGEMENT_URL";
+/// Environment variable of the custom-metrics ingestion endpoint test option.
+pub const METRICS_URL_ENV: &str = "DSVMPOOL_METRICS_URL";
 /// Environment variable of the CA file test option.
 pub const CA_FILE_ENV: &str = "DSVMPOOL_CA_FILE";
 
@@ -40,6 +44,10 @@ pub struct ConnectOptions {
     /// Test option: the https management endpoint of a local ARM test server (default:
     /// `DSVMPOOL_MANAGEMENT_URL`, else the spec's cloud).
     pub management_url: Option<String>,
+    /// Test option: the https custom-metrics ingestion endpoint of a local test server, with
+    /// `{region}` for the region (default: `DSVMPOOL_METRICS_URL`, else the spec's cloud,
+    /// `https://{region}.monitoring.azure.com/` in the public cloud).
+    pub metrics_url: Option<String>,
     /// Entra ID authority host (default: `AZURE_AUTHORITY_HOST`, else the spec's cloud).
     pub authority_host: Option<String>,
     /// Test option: trust only the CA certificate (PEM) in this file (default:
@@ -61,6 +69,7 @@ impl fmt::Debug for ConnectOptions {
             .field("auth", &self.auth)
             .field("subscription_id", &self.subscription_id)
             .field("management_url", &self.management_url)
+            .field("metrics_url", &self.metrics_url)
             .field("authority_host", &self.authority_host)
             .field("ca_file", &self.ca_file)
             .field("poll_interval", &self.poll_interval)
@@ -121,7 +130,7 @@ pub fn connect(pool: &ValidPool, options: &ConnectOptions) -> Result<ArmClient> 
         .authority_host
         .clone()
         .or_else(|| env("AZURE_AUTHORITY_HOST"));
-    let cloud = if management.is_some() || authority.is_some() {
+    let mut cloud = if management.is_some() || authority.is_some() {
         let m = match &management {
             Some(m) => parse_url("management_url", m)?,
             None => base.management.clone(),
@@ -132,7 +141,11 @@ pub fn connect(pool: &ValidPool, options: &ConnectOptions) -> Result<ArmClient> 
         };
         CloudEndpoints::custom(m, a)?
     } else {
-        base
+        base.clone()
+    };
+    cloud.metrics = match options.metrics_url.clone().or_else(|| env(METRICS_URL_ENV)) {
+        Some(m) => base.metrics.with_url(&m)?,
+        None => base.metrics.clone(),
     };
     let ca_file = options
         .ca_file

@@ -10,12 +10,15 @@
 //!   no write call; a rerun after an interruption re-attaches to the running deployment.
 //! - [`status`], [`scale`], [`stop`], [`start`], [`destroy`]: see [`ops`].
 //! - [`plan()`] (offline) and [`plan_live()`] (drift-aware, with what-if).
+//! - [`publish_sessions`]: the session metrics `autoscale.sessions` scales on, called once a
+//!   minute by whatever fronts the pool.
 
 pub mod apply;
 pub mod connect;
 pub mod ops;
 pub mod plan;
 pub mod plan_live;
+pub mod sessions;
 
 pub use apply::{
     DeployAction, DeployOptions, DeployOutcome, PoolOutputs, ResourceProgress, deploy,
@@ -27,6 +30,7 @@ pub use ops::{
 };
 pub use plan::{Plan, plan};
 pub use plan_live::{LivePlan, LiveState, PlanOptions, plan_live};
+pub use sessions::{PublishedMetric, SessionsPublished, publish_sessions, sessions_resource_id};
 
 use crate::azure::client::ClientEvent;
 use serde::Serialize;

@@ -945,10 +945,11 @@ impl Default for Autoscale {
 
 /// Session-based scaling.
 ///
-/// A session is a user's JupyterHub or SSH session. The pool's session agent publishes two
-/// custom metrics (Azure Monitor custom metrics, one value per minute for the whole pool) on
-/// the scale set: `metric`, the active plus waiting sessions, and `waiting_metric`, the
-/// sessions waiting for an instance. Because they are published for the pool rather than
+/// A session is a user's JupyterHub or SSH session. Two Azure Monitor custom metrics, one
+/// value per minute for the whole pool, are published on the scale set (or `resource_id`) by
+/// `dsvmpool::lifecycle::publish_sessions` (`dsvmpool sessions`), which whatever fronts the
+/// pool (e.g. the portal backend in front of JupyterHub) calls each minute: `metric`, the active
+/// plus waiting sessions, and `waiting_metric`, the sessions waiting for an instance. Because they are published for the pool rather than
 /// read from the instances, they exist at zero instances, so the pool can scale out from
 /// zero when someone waits. The rules added to every profile are, in this order:
 ///

@@ -107,6 +107,7 @@ pub fn connect_options(d: &Running, progress: Option<ProgressSink>) -> ConnectOp
     ConnectOptions {
         auth: AuthMethod::Environment,
         management_url: Some(d.management_url.clone()),
+        metrics_url: Some(d.metrics_url.clone()),
         authority_host: Some(d.token_authority_url.clone()),
         ca_file: Some(ca_file(d)),
         poll_interval: Some(Duration::from_millis(50)),

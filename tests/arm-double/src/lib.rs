@@ -24,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod expr;
 pub mod faults;
+pub mod metrics;
 pub mod record;
 pub mod server;
 pub mod state;
@@ -38,6 +39,7 @@ pub use config::{
 };
 pub use error::ArmError;
 pub use faults::{FaultAction, FaultRule, RuleState};
+pub use metrics::{MetricPoint, SeriesValue};
 pub use record::{RecordedRequest, RequestKind};
 pub use server::Endpoints;
 
@@ -117,6 +119,7 @@ impl ArmDouble {
             token_authority_url: format!("{base}/"),
             token_url: format!("{base}/{}/oauth2/v2.0/token", config.tenant_id),
             control_url: format!("{base}/_double/"),
+            metrics_url: format!("{base}/regions/{{region}}/"),
             ca_pem_path: config
                 .ca_pem_path
                 .as_ref()
@@ -175,6 +178,7 @@ impl ArmDouble {
             token_authority_url: endpoints.token_authority_url.clone(),
             token_url: endpoints.token_url.clone(),
             control_url: endpoints.control_url.clone(),
+            metrics_url: endpoints.metrics_url.clone(),
             ca_pem: certs.ca_pem,
             ca_pem_path: config.ca_pem_path.clone(),
             tenant_id: config.tenant_id.clone(),
@@ -201,6 +205,8 @@ pub struct Running {
     pub token_url: String,
     /// Control endpoint (`https://127.0.0.1:PORT/_double/`).
     pub control_url: String,
+    /// Custom-metrics ingestion endpoint template (`https://127.0.0.1:PORT/regions/{region}/`).
+    pub metrics_url: String,
     /// The throwaway CA certificate (PEM) to trust explicitly.
     pub ca_pem: String,
     /// Where the CA was written, if `ca_pem_path` was configured.
@@ -253,6 +259,22 @@ impl Running {
         self.requests()
             .into_iter()
             .filter(|r| r.kind == RequestKind::Management)
+            .collect()
+    }
+
+    /// The ingestion requests (kind `metrics`), whatever their status.
+    pub fn metrics_requests(&self) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.kind == RequestKind::Metrics)
+            .collect()
+    }
+
+    /// The custom-metric points accepted so far, in arrival order (read from the request log).
+    pub fn metric_points(&self) -> Vec<MetricPoint> {
+        self.requests()
+            .iter()
+            .filter_map(MetricPoint::from_request)
             .collect()
     }
 

@@ -74,6 +74,7 @@ fn main() {
                 endpoints.management_url.as_str(),
             ),
             ("ARM_DOUBLE_CONTROL_URL", endpoints.control_url.as_str()),
+            ("ARM_DOUBLE_METRICS_URL", endpoints.metrics_url.as_str()),
             (
                 "ARM_DOUBLE_CA_FILE",
                 endpoints.ca_pem_path.as_deref().unwrap_or(""),

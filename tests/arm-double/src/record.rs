@@ -12,6 +12,8 @@ pub enum RequestKind {
     Management,
     /// The token endpoint.
     Token,
+    /// The custom-metrics ingestion endpoint (`/regions/{region}/…/metrics`).
+    Metrics,
 }
 
 /// One request as received, with the status it got.

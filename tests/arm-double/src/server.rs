@@ -35,6 +35,9 @@ pub struct Endpoints {
     pub token_url: String,
     /// Control endpoint (`/_double/`).
     pub control_url: String,
+    /// Custom-metrics ingestion endpoint template: `{region}` stands for the region
+    /// (`https://127.0.0.1:PORT/regions/{region}/`).
+    pub metrics_url: String,
     /// Where the CA certificate was written, if it was.
     pub ca_pem_path: Option<String>,
     /// Tenant id.
@@ -211,8 +214,11 @@ async fn process(shared: &Shared, req: Req) -> Option<Reply> {
         return Some(control(shared, &req));
     }
     let token_call = is_token_path(&req);
+    let metrics_call = !token_call && crate::metrics::is_metrics_path(&req);
     let kind = if token_call {
         RequestKind::Token
+    } else if metrics_call {
+        RequestKind::Metrics
     } else {
         RequestKind::Management
     };
@@ -224,7 +230,7 @@ async fn process(shared: &Shared, req: Req) -> Option<Reply> {
     let (fault, delay, arrival) = {
         let mut st = shared.lock();
         let fault = st.faults.check(&req.method, &req.path, false);
-        let mut delay = if token_call {
+        let mut delay = if token_call || metrics_call {
             0.0
         } else {
             st.settings.latency.request_secs
@@ -312,6 +318,16 @@ async fn process(shared: &Shared, req: Req) -> Option<Reply> {
             ))
         }
         _ if token_call => Some(token(&mut st, &req)),
+        _ if metrics_call => {
+            let now = st.clock.now();
+            st.advance(now);
+            Some(
+                match authenticate(&st, &req, crate::metrics::MONITORING_AUDIENCE) {
+                    Err(r) => r,
+                    Ok(()) => crate::metrics::handle(&st, &req),
+                },
+            )
+        }
         _ => {
             let now = st.clock.now();
             let ctx = Ctx {
@@ -425,7 +441,9 @@ fn unauthorized(st: &State, code: &str, message: &str, description: &str) -> Rep
     )
 }
 
-fn authenticate(st: &State, req: &Req) -> Result<(), Reply> {
+/// Checks the bearer token; `audience` is the one the endpoint accepts (the management
+/// endpoint accepts every token but the ones issued for the metrics ingestion audience).
+fn authenticate(st: &State, req: &Req, audience: &str) -> Result<(), Reply> {
     let Some(h) = req.header("authorization") else {
         return Err(unauthorized(
             st,
@@ -467,12 +485,30 @@ fn authenticate(st: &State, req: &Req) -> Result<(), Reply> {
             "The access token has expired.",
         ));
     }
+    let metrics = audience == crate::metrics::MONITORING_AUDIENCE;
+    let token_for_metrics = t.audience.as_deref() == Some(crate::metrics::MONITORING_AUDIENCE);
+    if metrics != token_for_metrics {
+        let got = t.audience.as_deref().unwrap_or(st.base_url.as_str());
+        let want = if metrics {
+            audience
+        } else {
+            "the management endpoint"
+        };
+        return Err(unauthorized(
+            st,
+            "InvalidAuthenticationTokenAudience",
+            &format!(
+                "The access token has been obtained for wrong audience or resource '{got}'. It should exactly match with one of the allowed audiences: {want}."
+            ),
+            "The access token audience is invalid.",
+        ));
+    }
     Ok(())
 }
 
 fn management(st: &mut State, req: &Req, ctx: &Ctx) -> Reply {
     st.advance(ctx.now);
-    if let Err(r) = authenticate(st, req) {
+    if let Err(r) = authenticate(st, req, "") {
         return r;
     }
     let class = Class::of(&req.method);
@@ -510,8 +546,13 @@ fn aad_error(status: u16, error: &str, code: u32, description: &str) -> Reply {
     )
 }
 
-/// Issues a token (also used by the library API).
+/// Issues a management token (also used by the library API).
 pub fn issue_token(st: &mut State) -> String {
+    issue_token_for(st, None)
+}
+
+/// Issues a token for `audience` (`None`: a management token).
+pub fn issue_token_for(st: &mut State, audience: Option<String>) -> String {
     let token = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
@@ -521,6 +562,7 @@ pub fn issue_token(st: &mut State) -> String {
     st.tokens.insert(
         token.clone(),
         Token {
+            audience,
             expires: std::time::Instant::now() + life,
             expires_wall: time::OffsetDateTime::now_utc() + life,
         },
@@ -610,7 +652,8 @@ fn token(st: &mut State, req: &Req) -> Reply {
         );
     }
     let life = st.token_lifetime_secs;
-    let token = issue_token(st);
+    let audience = crate::metrics::audience_of_scope(scope);
+    let token = issue_token_for(st, Some(audience));
     Reply::json(
         200,
         json!({

@@ -323,6 +323,9 @@ pub struct AsyncOp {
 /// An issued access token.
 #[derive(Clone, Debug)]
 pub struct Token {
+    /// Audience (`https://management.azure.com/`-style, from the requested scope; `None` for
+    /// tokens issued through the library API, which count as management tokens).
+    pub audience: Option<String>,
     /// Real expiry.
     pub expires: std::time::Instant,
     /// Wall-clock expiry (for messages).
