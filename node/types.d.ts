@@ -301,6 +301,8 @@ export interface LifecycleOptions {
   authorityHost?: string
   /** Test option: the https endpoint of a local ARM test server. */
   managementUrl?: string
+  /** Test option: the custom-metrics ingestion endpoint (`{region}` stands for the region). */
+  metricsUrl?: string
   /** Test option: trust only this CA certificate (PEM file). */
   caFile?: string
   /** Poll interval when the service sends no `Retry-After` (default: ARM's 60 s). */
@@ -390,6 +392,21 @@ export interface PoolStatus {
 }
 
 /** What `scale` did. */
+/** What `publishSessions` published. */
+export interface SessionsPublished {
+  pool: string
+  /** Resource the metrics were published on (default: the scale set). */
+  resourceId: string
+  region: string
+  namespace: string
+  /** The minute the values are for (ISO 8601 UTC). */
+  time: string
+  active: number
+  waiting: number
+  /** The sessions metric (active + waiting), then the waiting metric. */
+  metrics: { metric: string; value: number; requestId: string }[]
+}
+
 export interface ScaleOutcome {
   pool: string
   scaleSet: string

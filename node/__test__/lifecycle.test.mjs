@@ -48,6 +48,7 @@ before(async () => {
   opts = {
     auth: 'env',
     managementUrl: d.management_url,
+    metricsUrl: d.metrics_url,
     caFile: join(work, 'ca.pem'),
     pollIntervalMs: 20,
     env: {
@@ -175,4 +176,25 @@ test('index.d.ts declares the keys of real outcomes', async () => {
   check('LiveState', live.live)
   check('DestroyPlan', await pool.destroyPreview(opts))
   check('DestroyOutcome', await pool.destroy(opts), declared(dts, 'DestroyPlan'))
+})
+
+test('publishSessions: the session metrics reach the scale set; a pool without autoscale.sessions is refused', async () => {
+  const spec = readFileSync(join(repo, 'tests', 'fixtures', 'specs', 'valid', 'smb-account-key-created.toml'), 'utf8')
+    .replace(/name = "team"/, 'name = "nodesess"')
+    .replace(/resource_group = "rg-team"/, 'resource_group = "rg-nodesess"')
+  const sess = Pool.fromToml(spec + '\n[autoscale.sessions]\ntarget_per_vm = 8\n')
+  await sess.deploy(opts)
+  const now = Math.floor(Date.now() / 1000)
+  const out = await sess.publishSessions(5, 2, now, opts)
+  assert.equal(out.active, 5)
+  assert.equal(out.waiting, 2)
+  assert.deepEqual(out.metrics.map((m) => [m.metric, m.value]), [['Sessions', 7], ['WaitingSessions', 2]])
+  assert.match(out.resourceId, /virtualMachineScaleSets/)
+  assert.match(out.time, /:00Z$/)
+  assert.ok(out.metrics.every((m) => m.requestId))
+  const e = await rejection(pool.publishSessions(1, undefined, undefined, opts))
+  assert.ok(isDsvmpoolError(e))
+  assert.equal(e.code, 'VALIDATION')
+  assert.match(e.message, /autoscale\.sessions/)
+  await sess.destroy(opts)
 })

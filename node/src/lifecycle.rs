@@ -23,7 +23,7 @@ struct Conn {
     force: bool,
 }
 
-/// Read the options object: `auth`, `subscriptionId`, `managementUrl`, `authorityHost`,
+/// Read the options object: `auth`, `subscriptionId`, `managementUrl`, `metricsUrl`, `authorityHost`,
 /// `caFile`, `pollIntervalMs`, `env`, `onProgress`, and (deploy) `force`.
 fn conn(options: Option<Object<'_>>) -> Result<std::result::Result<Conn, Error>> {
     let mut c = ConnectOptions::default();
@@ -42,6 +42,7 @@ fn conn(options: Option<Object<'_>>) -> Result<std::result::Result<Conn, Error>>
     c.subscription_id = o.get::<String>("subscriptionId")?;
     c.management_url = o.get::<String>("managementUrl")?;
     c.authority_host = o.get::<String>("authorityHost")?;
+    c.metrics_url = o.get::<String>("metricsUrl")?;
     c.ca_file = o.get::<String>("caFile")?.map(Into::into);
     if let Some(ms) = o.get::<f64>("pollIntervalMs")? {
         if !(ms.is_finite() && ms >= 0.0) {
@@ -178,6 +179,29 @@ impl Pool {
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         run(env, self, options, move |client, valid, c| async move {
             lifecycle::scale(&client, &valid, capacity, c.connect.progress.clone()).await
+        })
+    }
+
+    /// Publish the session metrics `autoscale.sessions` scales on, for the minute `at` (Unix
+    /// seconds; default now) falls in: `active + waiting` sessions and `waiting` sessions. Call it
+    /// once a minute from whatever fronts the pool; the identity needs the *Monitoring Metrics
+    /// Publisher* role on the scale set.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "active: number, waiting?: number, at?: number, options?: LifecycleOptions",
+        ts_return_type = "Promise<SessionsPublished>"
+    )]
+    pub fn publish_sessions<'env>(
+        &self,
+        env: &'env Env,
+        active: u32,
+        waiting: Option<u32>,
+        at: Option<i64>,
+        options: Option<Object<'_>>,
+    ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        run(env, self, options, move |client, valid, _| async move {
+            let at = lifecycle::session_time(at)?;
+            lifecycle::publish_sessions(&client, &valid, active, waiting.unwrap_or(0), at).await
         })
     }
 

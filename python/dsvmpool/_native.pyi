@@ -264,6 +264,42 @@ class Pool:
         """The blocking twin of ``scale`` (the GIL is released while it waits; Ctrl-C
         interrupts it).
         """
+    def publish_sessions(
+        self,
+        active: int,
+        waiting: int = 0,
+        at: int | None = None,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        metrics_url: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> Awaitable[dict[str, Any]]:
+        """Publish the session metrics ``autoscale.sessions`` scales on for the minute ``at``
+        (Unix seconds; default now) falls in: ``active + waiting`` and ``waiting``. Call it once
+        a minute; the identity needs the Monitoring Metrics Publisher role on the scale set."""
+        ...
+    def publish_sessions_sync(
+        self,
+        active: int,
+        waiting: int = 0,
+        at: int | None = None,
+        *,
+        credential: _Credential = "auto",
+        subscription_id: str | None = None,
+        progress: Callable[[dict[str, Any]], object] | None = None,
+        poll_interval: float | None = None,
+        management_url: str | None = None,
+        authority_host: str | None = None,
+        metrics_url: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> dict[str, Any]:
+        """The blocking twin of ``publish_sessions``."""
+        ...
     def stop(
         self,
         *,

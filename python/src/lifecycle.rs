@@ -245,6 +245,16 @@ pub enum Verb {
     Destroy,
     /// Drift-aware plan.
     PlanLive,
+    /// Publish the session metrics (active, waiting, Unix seconds of the minute; now when
+    /// `None`).
+    PublishSessions {
+        /// Active sessions.
+        active: u32,
+        /// Waiting sessions.
+        waiting: u32,
+        /// The time the values are for, in Unix seconds.
+        at: Option<i64>,
+    },
 }
 
 enum Outcome {
@@ -256,6 +266,7 @@ enum Outcome {
     DestroyPreview(dsvmpool::lifecycle::DestroyPlan),
     Destroy(dsvmpool::lifecycle::DestroyOutcome),
     PlanLive(LivePlan),
+    Sessions(dsvmpool::lifecycle::SessionsPublished),
 }
 
 /// The connection keyword arguments every network method takes.
@@ -299,6 +310,7 @@ impl Connection {
                 "subscription_id" => options.subscription_id = value.extract()?,
                 "management_url" => options.management_url = value.extract()?,
                 "authority_host" => options.authority_host = value.extract()?,
+                "metrics_url" => options.metrics_url = value.extract()?,
                 "ca_file" => options.ca_file = value.extract::<Option<PathBuf>>()?,
                 "poll_interval" => {
                     options.poll_interval = match value.extract::<Option<f64>>()? {
@@ -324,7 +336,7 @@ impl Connection {
                     return Err(PyTypeError::new_err(format!(
                         "unexpected keyword argument {other:?} (connection options: credential, \
                          subscription_id, progress, poll_interval, management_url, \
-                         authority_host, ca_file)"
+                         authority_host, metrics_url, ca_file)"
                     )));
                 }
             }
@@ -362,6 +374,14 @@ async fn run(
         Verb::PlanLive => {
             Outcome::PlanLive(lc::plan_live(&client, pool, &PlanOptions::default()).await?)
         }
+        Verb::PublishSessions {
+            active,
+            waiting,
+            at,
+        } => {
+            let at = lc::session_time(at)?;
+            Outcome::Sessions(lc::publish_sessions(&client, pool, active, waiting, at).await?)
+        }
     })
 }
 
@@ -376,6 +396,7 @@ fn outcome_to_py(py: Python<'_>, outcome: Outcome) -> PyResult<Py<PyAny>> {
         Outcome::Start(o) => dict(&o),
         Outcome::DestroyPreview(o) => dict(&o),
         Outcome::Destroy(o) => dict(&o),
+        Outcome::Sessions(o) => dict(&o),
     }
 }
 

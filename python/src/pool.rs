@@ -281,6 +281,49 @@ impl PyPool {
         lifecycle::call_sync(py, self.valid(py)?, Verb::Scale(capacity), conn)
     }
 
+    /// Publish the session metrics ``autoscale.sessions`` scales on, for the minute ``at``
+    /// (Unix seconds; default now) falls in: ``active + waiting`` sessions and ``waiting``
+    /// sessions. Call it once a minute from whatever fronts the pool. The identity needs the
+    /// *Monitoring Metrics Publisher* role on the scale set. Returns what was published (a
+    /// dict). Connection keywords as for ``scale``, plus ``metrics_url`` (tests). Awaitable;
+    /// ``publish_sessions_sync`` is the blocking twin.
+    #[pyo3(signature = (active, waiting = 0, at = None, **conn))]
+    fn publish_sessions<'py>(
+        &self,
+        py: Python<'py>,
+        active: u32,
+        waiting: u32,
+        at: Option<i64>,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        let verb = Verb::PublishSessions {
+            active,
+            waiting,
+            at,
+        };
+        lifecycle::call_async(py, self.valid(py)?, verb, conn)
+    }
+
+    /// The blocking twin of ``publish_sessions``.
+    #[pyo3(signature = (active, waiting = 0, at = None, **conn))]
+    fn publish_sessions_sync(
+        &self,
+        py: Python<'_>,
+        active: u32,
+        waiting: u32,
+        at: Option<i64>,
+        conn: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let conn = Connection::from_kwargs(conn)?;
+        let verb = Verb::PublishSessions {
+            active,
+            waiting,
+            at,
+        };
+        lifecycle::call_sync(py, self.valid(py)?, verb, conn)
+    }
+
     /// Stop the pool: autoscale off, every instance deallocated (billing for compute stops).
     /// Returns the outcome (a dict).
     ///

@@ -342,3 +342,47 @@ def test_a_blocking_call_is_interruptible(monkeypatch: pytest.MonkeyPatch) -> No
             signal.signal(signal.SIGALRM, previous)
     finally:
         stop_double(slow)
+
+
+SESSIONS_SPEC = """
+name = "{name}"
+location = "westeurope"
+resource_group = "rg-{name}"
+
+[capacity]
+min = 0
+max = 10
+initial = 1
+
+[access]
+ssh_keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0yLqYbV2kz8m1X1r4cU0kZ9C7t2XQf6m7j1sP3dE1a lead@laptop"]
+source_cidrs = ["203.0.113.0/24"]
+
+[storage]
+kind = "azure_files_smb"
+credential = "account_key"
+
+[autoscale.sessions]
+target_per_vm = 8
+"""
+
+
+def test_publish_sessions_reaches_the_scale_set(double: Double) -> None:
+    import time
+
+    p = dsvmpool.Pool.from_toml(SESSIONS_SPEC.format(name="pysess"))
+    conn = double.conn(metrics_url=double.info["metrics_url"])
+    p.deploy_sync(**conn)
+    now = int(time.time())
+    out = p.publish_sessions_sync(5, 2, now, **conn)
+    assert out["active"] == 5 and out["waiting"] == 2
+    assert [(m["metric"], m["value"]) for m in out["metrics"]] == [("Sessions", 7), ("WaitingSessions", 2)]
+    assert out["resource_id"].endswith("/virtualMachineScaleSets/pysess-vmss") or "virtualMachineScaleSets" in out["resource_id"]
+    assert out["time"].endswith(":00Z") and all(m["request_id"] for m in out["metrics"])
+    awaited = asyncio.run(p.publish_sessions(1, **conn))
+    assert awaited["waiting"] == 0 and awaited["metrics"][0]["value"] == 1
+    # a pool that does not scale on sessions is refused, naming the field
+    with pytest.raises(dsvmpool.ValidationError) as e:
+        pool("pynosess").publish_sessions_sync(1, **conn)
+    assert "autoscale.sessions" in str(e.value)
+    p.destroy_sync(**conn)

@@ -18,8 +18,8 @@ if ! command -v cc >/dev/null 2>&1; then
 fi
 
 cargo test --locked -p dsvmpool --lib lifecycle
-cargo test --locked -p dsvmpool --test lifecycle_happy --test lifecycle_faults --test lifecycle_ops
-cargo test --locked -p dsvmpool-cli --test lifecycle_cli
+cargo test --locked -p dsvmpool --test lifecycle_happy --test lifecycle_faults --test lifecycle_ops --test lifecycle_sessions
+cargo test --locked -p dsvmpool-cli --test lifecycle_cli --test sessions_cli
 # The benchmark binary, once and quickly (debug build, fast simulated time): it must run and
 # converge; `cargo bench -p dsvmpool --bench deploy` measures for real.
 cargo test --locked -p dsvmpool --bench deploy

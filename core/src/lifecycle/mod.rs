@@ -30,7 +30,9 @@ pub use ops::{
 };
 pub use plan::{Plan, plan};
 pub use plan_live::{LivePlan, LiveState, PlanOptions, plan_live};
-pub use sessions::{PublishedMetric, SessionsPublished, publish_sessions, sessions_resource_id};
+pub use sessions::{
+    PublishedMetric, SessionsPublished, publish_sessions, session_time, sessions_resource_id,
+};
 
 use crate::azure::client::ClientEvent;
 use serde::Serialize;

@@ -159,3 +159,18 @@ pub async fn publish_sessions(
     }
     Ok(out)
 }
+
+/// The time of a session count given as Unix seconds (`None`: now), as the bindings take it.
+/// A value out of chrono's range is a validation error naming `at`.
+pub fn session_time(unix_seconds: Option<i64>) -> Result<DateTime<Utc>> {
+    match unix_seconds {
+        None => Ok(Utc::now()),
+        Some(s) => DateTime::from_timestamp(s, 0).ok_or_else(|| {
+            Error::invalid(Diagnostic::error(
+                "at",
+                "time",
+                format!("{s} is not a time (Unix seconds)"),
+            ))
+        }),
+    }
+}
