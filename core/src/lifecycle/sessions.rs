@@ -164,7 +164,7 @@ pub async fn publish_sessions(
 /// A value out of chrono's range is a validation error naming `at`.
 pub fn session_time(unix_seconds: Option<i64>) -> Result<DateTime<Utc>> {
     match unix_seconds {
-        None => Ok(Utc::now()),
+        None => Ok(DateTime::<Utc>::from(std::time::SystemTime::now())),
         Some(s) => DateTime::from_timestamp(s, 0).ok_or_else(|| {
             Error::invalid(Diagnostic::error(
                 "at",
