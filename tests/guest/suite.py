@@ -20,8 +20,9 @@ Checks (each reported with its duration):
   rerun      provisioning run again: same fstab, one mount, links intact, exit status 0
   secrets    credentials file 0600 root; the key in no process list, log or journal
   reboot     after a reboot the share is mounted again (boot-to-mounted time)
-  outage     boot with the share server stopped completes in bounded time; the mount appears
-             once the server starts
+  outage     boot with the share server unreachable (this guest's way to it cut: to the guest, a
+             stopped server) completes in bounded time; the mount appears once it is back
+  (reboot and outage run at once, on the two guests)
 
 usage: suite.py --image DIR [--pool NAME=USER_DATA ...] [--one-guest NAME] [--run DIR] [--parallel]
 """
@@ -297,6 +298,7 @@ LOG {{ Default_Log_Level = EVENT; }}
         wait_port(self.port, "ganesha")
 
     def stop(self):
+        self.link.cut()
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -417,6 +419,34 @@ class IdentityDoubles:
 
 
 # ------------------------------------------------------------------ guests
+class ShareLink:
+    """One guest's way to the share server: a host-side TCP relay (socat) the guest's forward
+    goes through. Cutting it is, to that guest, exactly a stopped server (a forward to a closed
+    port: every connection refused or reset), while the server stays up for the other guest."""
+
+    def __init__(self, server_port):
+        self.server_port = server_port
+        self.port = free_port()
+        self.proc = None
+
+    def up(self):
+        if self.proc and self.proc.poll() is None:
+            return
+        self.proc = subprocess.Popen(
+            ["socat", "-lf", "/dev/null", f"TCP-LISTEN:{self.port},bind=127.0.0.1,fork,reuseaddr",
+             f"TCP:127.0.0.1:{self.server_port}"],
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc.own_group = True
+        CHILDREN.append(self.proc)
+        wait_port(self.port, "share link")
+
+    def cut(self):
+        """Stop the relay and every connection it carries."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+
+
 class Guest:
     def __init__(self, scenario, name):
         self.sc, self.name = scenario, name
@@ -425,6 +455,7 @@ class Guest:
         self.proc = None
         self.launched = None
         self.overlay = os.path.join(self.run, f"{name}.qcow2")
+        self.link = ShareLink(scenario.server.port)
         self.console = os.path.join(self.run, f"{name}.console.log")
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", os.path.join(scenario.image, "base.raw"),
                         "-F", "raw", self.overlay], check=True)
@@ -451,10 +482,7 @@ class Guest:
         fwd = lambda addr, port, hport: f"guestfwd=tcp:{addr}:{port}-cmd:socat -lf /dev/null STDIO TCP:127.0.0.1:{hport}"
         net = [f"user,id=n0,restrict=on,net={NET},host=169.254.0.2,dns=169.254.0.3,dhcpstart=169.254.0.15",
                f"hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"]
-        if sc.pool.smb:
-            net.append(fwd(FILES_ADDR, 445, sc.server.port))
-        else:
-            net.append(fwd(FILES_ADDR, 2049, sc.server.port))
+        net.append(fwd(FILES_ADDR, 445 if sc.pool.smb else 2049, self.link.port))
         if sc.identity:
             net.append(fwd(IMDS_ADDR, 80, sc.identity.imds_port))
             net.append(fwd(KV_ADDR, 443, sc.identity.kv_port))
@@ -768,14 +796,15 @@ class Scenario:
         return f"mounted again {mt:.1f}s after kernel start ({time.monotonic() - t:.0f}s wall incl. shutdown)"
 
     def outage(self):
-        """Deallocate/start with the share unreachable: power off, stop the server, boot."""
+        """Deallocate/start with the share unreachable: power off, cut this guest's way to the
+        server (to it, a stopped server; the other guest keeps it), boot."""
         g2 = self.guests[1]
         alice, _ = self.users()
         mark = f"before-outage {secrets.token_hex(8)}"
         g2.ssh("cat > ~/notebooks/remote/before-outage.txt", user=alice, input=mark)
         g2.poweroff()
-        self.server.stop()
-        log(f"{self.name}: share server stopped; starting g2 again")
+        g2.link.cut()
+        log(f"{self.name}: share server unreachable for g2; starting g2 again")
         g2.launch()
         g2.wait_ssh()
         r = g2.ssh("systemctl is-system-running --wait; systemctl show -P FinishTimestampMonotonic", check=False,
@@ -793,7 +822,7 @@ class Scenario:
         link = g2.ssh("readlink ~/notebooks/remote", user=alice, timeout=120).stdout.strip()
         login_s = time.monotonic() - lt
         self.times["outage_boot_finished_s"] = round(boot_s, 1)
-        self.server.start()
+        g2.link.up()
         t = time.monotonic()
         up = g2.uptime()
         mt = g2.wait_mounted(MOUNT_BOUND)
@@ -819,6 +848,7 @@ class Scenario:
                 log(f"{self.name}: metadata double on :{self.identity.imds_port}, vault double on :{self.identity.kv_port}")
             self.server.start()
             for g in self.guests:
+                g.link.up()
                 g.launch()
             ok = self.check("provisioned", self.provisioned)
             if provisioned is not None:
@@ -827,9 +857,16 @@ class Scenario:
             if not ok:
                 return
             for name, fn in [("share", self.share), ("late-user", self.late_user), ("rerun", self.rerun),
-                             ("secrets", self.secrets_check), ("reboot", self.reboot), ("outage", self.outage)]:
+                             ("secrets", self.secrets_check)]:
                 if name in self.only:
                     self.check(name, fn)
+            # reboot (g1) and outage (g2) at once: each guest has its own way to the server
+            both = [threading.Thread(target=self.check, args=(name, fn))
+                    for name, fn in [("reboot", self.reboot), ("outage", self.outage)] if name in self.only]
+            for t in both:
+                t.start()
+            for t in both:
+                t.join()
         finally:
             if provisioned is not None:  # never provisioned (a harness error): do not hold the others
                 provisioned()
