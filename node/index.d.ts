@@ -301,6 +301,8 @@ export interface LifecycleOptions {
   authorityHost?: string
   /** Test option: the https endpoint of a local ARM test server. */
   managementUrl?: string
+  /** Test option: the custom-metrics ingestion endpoint (`{region}` stands for the region). */
+  metricsUrl?: string
   /** Test option: trust only this CA certificate (PEM file). */
   caFile?: string
   /** Poll interval when the service sends no `Retry-After` (default: ARM's 60 s). */
@@ -387,6 +389,21 @@ export interface PoolStatus {
   }
   stopped: boolean
   addresses: PoolOutputs
+}
+
+/** What `publishSessions` published. */
+export interface SessionsPublished {
+  pool: string
+  /** Resource the metrics were published on (default: the scale set). */
+  resourceId: string
+  region: string
+  namespace: string
+  /** The minute the values are for (ISO 8601 UTC). */
+  time: string
+  active: number
+  waiting: number
+  /** The sessions metric (active + waiting), then the waiting metric. */
+  metrics: { metric: string; value: number; requestId: string }[]
 }
 
 /** What `scale` did. */
@@ -485,6 +502,13 @@ export declare class Pool {
   status(options?: LifecycleOptions): Promise<PoolStatus>
   /** Set the pool's capacity to `capacity` instances now (autoscale may move it later). */
   scale(capacity: number, options?: LifecycleOptions): Promise<ScaleOutcome>
+  /**
+   * Publish the session metrics `autoscale.sessions` scales on, for the minute `at` (Unix
+   * seconds; default now) falls in: `active + waiting` sessions and `waiting` sessions. Call it
+   * once a minute from whatever fronts the pool; the identity needs the *Monitoring Metrics
+   * Publisher* role on the scale set.
+   */
+  publishSessions(active: number, waiting?: number, at?: number, options?: LifecycleOptions): Promise<SessionsPublished>
   /** Stop the pool: autoscale off, every instance deallocated. */
   stop(options?: LifecycleOptions): Promise<StopOutcome>
   /** Start the pool: every deallocated or stopped instance, then autoscale on again. */

@@ -391,7 +391,6 @@ export interface PoolStatus {
   addresses: PoolOutputs
 }
 
-/** What `scale` did. */
 /** What `publishSessions` published. */
 export interface SessionsPublished {
   pool: string
@@ -407,6 +406,7 @@ export interface SessionsPublished {
   metrics: { metric: string; value: number; requestId: string }[]
 }
 
+/** What `scale` did. */
 export interface ScaleOutcome {
   pool: string
   scaleSet: string
