@@ -288,6 +288,8 @@ export interface Artifacts {
   /** Secure parameters neither file holds: the deploy fills each from its environment variable. */
   secureParameters: SecureParameter[]
   names: ResourceNames
+  /** The resource group the template deploys into. */
+  resourceGroup: string
 }
 
 /** How lifecycle calls reach Azure Resource Manager (every field optional). */

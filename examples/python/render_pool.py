@@ -8,9 +8,7 @@ deploy, and the printed command names them.
 
 from __future__ import annotations
 
-import shlex
 import sys
-from pathlib import Path
 
 import dsvmpool
 
@@ -25,20 +23,7 @@ def main(spec: str, out: str) -> int:
         return 1
     for path in art.write(out):
         print(f"wrote {path}")
-    template = Path(out) / "azuredeploy.json"
-    parameters = Path(out) / "azuredeploy.parameters.json"
-    group = pool.to_dict()["resource_group"]
-    cmd = [
-        "az", "deployment", "group", "create",
-        "--resource-group", str(group),
-        "--name", art.names["deployment"],
-        "--template-file", str(template),
-        "--parameters", f"@{parameters}",
-    ]
-    line = " ".join(shlex.quote(c) for c in cmd)
-    for p in art.secure_parameters:
-        line += f' {p["name"]}="${p["env"]}"'
-    print(f"deploy with:\n  {line}")
+    print(f"deploy with:\n  {art.deploy_command(out)}")
     return 0
 
 

@@ -22,7 +22,7 @@ function thrown(fn) {
 
 test('render gives the template, parameters and provisioning files', () => {
   const art = Pool.load(join(examples, 'team.toml')).render()
-  assert.deepEqual(Object.keys(art).sort(), ['files', 'names', 'parameters', 'secureParameters', 'template', 'userData'])
+  assert.deepEqual(Object.keys(art).sort(), ['files', 'names', 'parameters', 'resourceGroup', 'secureParameters', 'template', 'userData'])
   // Embedded documents keep Azure's keys.
   assert.match(art.template.$schema, /deploymentTemplate\.json/)
   assert.ok(art.template.contentVersion)

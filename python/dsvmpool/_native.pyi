@@ -555,6 +555,9 @@ class Artifacts:
     @property
     def names(self) -> ResourceNames:
         """The Azure resource names used."""
+    def deploy_command(self, dir: str | os.PathLike[str]) -> str:
+        """The Azure CLI command that deploys the files once written into ``dir`` (secure
+        parameters filled from their environment variables, never a value)."""
     def write(self, dir: str | os.PathLike[str]) -> list[Path]:
         """Write every file into ``dir`` (created if missing); returns the paths written. Each file
         is staged under a temporary name and renamed once all are written, so a failure leaves

@@ -93,6 +93,12 @@ impl PyArtifacts {
         Ok(pythonize::pythonize(py, &self.inner.names)?)
     }
 
+    /// The Azure CLI command that deploys the files once written into ``dir`` (secure
+    /// parameters filled from their environment variables, never a value).
+    fn deploy_command(&self, dir: PathBuf) -> String {
+        self.inner.deploy_command(dir)
+    }
+
     /// Write every file into ``dir`` (created if missing); returns the paths written. Each file
     /// is staged under a temporary name and renamed once all are written, so a failure leaves
     /// no half-written set. Raises ``IoError`` (an ``OSError``).

@@ -33,7 +33,7 @@ def test_plan_report(tmp_path: Path) -> None:
 def test_render_pool(tmp_path: Path) -> None:
     out = run(str(SCRIPTS / "render_pool.py"), str(TEAM), str(tmp_path)).stdout
     assert (tmp_path / "azuredeploy.json").is_file()
-    assert "az deployment group create --resource-group rg-team-pool" in out
+    assert "az deployment group create -g rg-team-pool -n dsvmpool-team --template-file " in out
 
 
 def test_simulate_team(tmp_path: Path) -> None:

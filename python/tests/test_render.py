@@ -91,6 +91,13 @@ def test_to_dict(art: dsvmpool.Artifacts) -> None:
     d = art.to_dict()
     assert d["template"] == art.template and d["names"] == art.names
     assert d["secure_parameters"] == art.secure_parameters
+    assert d["resource_group"] == "rg-team-pool"
+
+
+def test_deploy_command(art: dsvmpool.Artifacts, tmp_path: Path) -> None:
+    cmd = art.deploy_command(tmp_path / "my out")
+    assert cmd.startswith("az deployment group create -g rg-team-pool -n ")
+    assert f"--template-file '{tmp_path}/my out/azuredeploy.json'" in cmd
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.name)

@@ -132,9 +132,9 @@ impl Artifacts {
         to_pretty(&self.parameters)
     }
 
-    /// The plain Azure CLI command that deploys the files once written into `dir`. Each secure
-    /// parameter is filled from its environment variable (`NAME="$ENV"`): the command holds
-    /// no secret value.
+    /// The plain Azure CLI command that deploys the files once written into `dir` (paths quoted
+    /// for a POSIX shell when they need it). Each secure parameter is filled from its
+    /// environment variable (`NAME="$ENV"`): the command holds no secret value.
     ///
     /// ```
     /// # let pool = dsvmpool::Pool::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/team.toml"))?.validate()?;
@@ -146,12 +146,22 @@ impl Artifacts {
     /// ```
     pub fn deploy_command(&self, dir: impl AsRef<Path>) -> String {
         let dir = dir.as_ref();
+        let word = |s: String| {
+            if !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c))
+            {
+                s
+            } else {
+                mount::sh_quote(&s)
+            }
+        };
         let mut cmd = format!(
-            "az deployment group create -g {} -n {} --template-file {} --parameters @{}",
-            self.resource_group,
-            self.names.deployment,
-            dir.join(TEMPLATE_FILE).display(),
-            dir.join(PARAMETERS_FILE).display()
+            "az deployment group create -g {} -n {} --template-file {} --parameters {}",
+            word(self.resource_group.clone()),
+            word(self.names.deployment.clone()),
+            word(dir.join(TEMPLATE_FILE).display().to_string()),
+            word(format!("@{}", dir.join(PARAMETERS_FILE).display()))
         );
         for s in &self.secure_parameters {
             cmd.push_str(&format!(" --parameters {}=\"${}\"", s.name, s.env));
