@@ -377,9 +377,12 @@ def test_publish_sessions_reaches_the_scale_set(double: Double) -> None:
     out = p.publish_sessions_sync(5, 2, now, **conn)
     assert out["active"] == 5 and out["waiting"] == 2
     assert [(m["metric"], m["value"]) for m in out["metrics"]] == [("Sessions", 7), ("WaitingSessions", 2)]
-    assert out["resource_id"].endswith("/virtualMachineScaleSets/pysess-vmss") or "virtualMachineScaleSets" in out["resource_id"]
+    assert "/providers/Microsoft.Compute/virtualMachineScaleSets/" in out["resource_id"]
     assert out["time"].endswith(":00Z") and all(m["request_id"] for m in out["metrics"])
-    awaited = asyncio.run(p.publish_sessions(1, **conn))
+    async def publish() -> dict[str, Any]:
+        return await p.publish_sessions(1, **conn)
+
+    awaited = asyncio.run(publish())
     assert awaited["waiting"] == 0 and awaited["metrics"][0]["value"] == 1
     # a pool that does not scale on sessions is refused, naming the field
     with pytest.raises(dsvmpool.ValidationError) as e:
