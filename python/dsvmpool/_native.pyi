@@ -279,9 +279,13 @@ class Pool:
         metrics_url: str | None = None,
         ca_file: str | os.PathLike[str] | None = None,
     ) -> Awaitable[dict[str, Any]]:
-        """Publish the session metrics ``autoscale.sessions`` scales on for the minute ``at``
-        (Unix seconds; default now) falls in: ``active + waiting`` and ``waiting``. Call it once
-        a minute; the identity needs the Monitoring Metrics Publisher role on the scale set."""
+        """Publish the session metrics ``autoscale.sessions`` scales on, for the minute ``at``
+        (Unix seconds; default now) falls in: ``active + waiting`` sessions and ``waiting``
+        sessions. Call it once a minute from whatever fronts the pool. The identity needs the
+        *Monitoring Metrics Publisher* role on the scale set. Returns what was published (a
+        dict). Connection keywords as for ``scale``, plus ``metrics_url`` (tests). Awaitable;
+        ``publish_sessions_sync`` is the blocking twin.
+        """
         ...
     def publish_sessions_sync(
         self,
