@@ -123,15 +123,16 @@ impl MetricKey {
 
 /// Where the engine reads metrics from.
 pub trait Metrics {
-    /// Call `f` with every per-minute point of `metric` whose `time` is in `[from, to)`, oldest
-    /// first. A metric without points there has no data.
-    fn for_each_point(
-        &self,
-        metric: &MetricKey,
-        from: i64,
-        to: i64,
-        f: &mut dyn FnMut(&MetricPoint),
-    );
+    /// The per-minute points of `metric` whose `time` is in `[from, to)`, oldest first. A
+    /// metric without points there has no data (an empty slice).
+    fn points(&self, metric: &MetricKey, from: i64, to: i64) -> &[MetricPoint];
+}
+
+/// The points of a time-ordered slice in `[from, to)`.
+pub fn points_between(points: &[MetricPoint], from: i64, to: i64) -> &[MetricPoint] {
+    let i = points.partition_point(|p| p.time < from);
+    let j = i + points[i..].partition_point(|p| p.time < to);
+    &points[i..j]
 }
 
 /// An in-memory [`Metrics`]: per-minute points per metric.
@@ -158,19 +159,10 @@ impl MetricSeries {
 }
 
 impl Metrics for MetricSeries {
-    fn for_each_point(
-        &self,
-        metric: &MetricKey,
-        from: i64,
-        to: i64,
-        f: &mut dyn FnMut(&MetricPoint),
-    ) {
-        if let Some(v) = self.series.get(metric) {
-            let i = v.partition_point(|p| p.time < from);
-            for p in v[i..].iter().take_while(|p| p.time < to) {
-                f(p);
-            }
-        }
+    fn points(&self, metric: &MetricKey, from: i64, to: i64) -> &[MetricPoint] {
+        self.series
+            .get(metric)
+            .map_or(&[], |v| points_between(v, from, to))
     }
 }
 
@@ -881,15 +873,25 @@ fn apply(r: &CRule, current: u32) -> u32 {
     }
 }
 
+/// `t.div_euclid(g)`, with the one-minute grain (nearly every rule) as a division by a
+/// constant, which compiles to a multiplication.
+#[inline]
+fn grain_index(t: i64, g: i64) -> i64 {
+    if g == 60 {
+        t.div_euclid(60)
+    } else {
+        t.div_euclid(g)
+    }
+}
+
 fn rule_value(r: &CRule, input: &Input) -> Option<f64> {
     let g = r.grain;
-    let first = (input.now - r.window).div_euclid(g) * g
-        + if (input.now - r.window).rem_euclid(g) == 0 {
-            0
-        } else {
-            g
-        };
-    let end = input.now.div_euclid(g) * g;
+    let from = input.now - r.window;
+    let first = {
+        let i = grain_index(from, g);
+        if i * g == from { from } else { (i + 1) * g }
+    };
+    let end = grain_index(input.now, g) * g;
     if end <= first {
         return None;
     }
@@ -921,11 +923,11 @@ fn rule_value(r: &CRule, input: &Input) -> Option<f64> {
         agg_max = agg_max.max(v);
         last = v;
     };
-    input.metrics.for_each_point(&r.key, first, end, &mut |pt| {
+    for pt in input.metrics.points(&r.key, first, end) {
         if pt.count == 0 {
-            return;
+            continue;
         }
-        let b = pt.time.div_euclid(g);
+        let b = grain_index(pt.time, g);
         match &mut acc {
             Some(a) if a.bucket == b => {
                 a.count += pt.count;
@@ -946,7 +948,7 @@ fn rule_value(r: &CRule, input: &Input) -> Option<f64> {
                 });
             }
         }
-    });
+    }
     if let Some(a) = acc.take() {
         close(&a);
     }

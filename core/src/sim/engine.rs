@@ -27,6 +27,7 @@ use super::report::{DayStats, SimReport, TimelinePoint};
 use super::trace::Trace;
 use crate::autoscale::engine::{
     ActiveProfile, Engine, Input, LastAction, MetricKey, MetricPoint, Metrics, Outcome,
+    points_between,
 };
 use crate::autoscale::model::{AutoscaleSettings, settings_from_pool};
 use crate::pricing;
@@ -259,35 +260,48 @@ enum Source {
     Missing,
 }
 
+/// One metric's recent per-minute points, oldest first, contiguous (a window is a slice).
+#[derive(Default)]
+struct Stream {
+    points: Vec<MetricPoint>,
+    head: usize,
+}
+
+impl Stream {
+    fn push(&mut self, p: MetricPoint, keep: i64) {
+        while self
+            .points
+            .get(self.head)
+            .is_some_and(|f| f.time < p.time - keep)
+        {
+            self.head += 1;
+        }
+        if self.head >= 1024 && self.head * 2 >= self.points.len() {
+            self.points.drain(..self.head);
+            self.head = 0;
+        }
+        self.points.push(p);
+    }
+
+    fn live(&self) -> &[MetricPoint] {
+        &self.points[self.head..]
+    }
+}
+
 /// Rolling per-minute metrics of the simulated pool.
 struct Store {
     keys: Vec<(MetricKey, Source)>,
-    cpu: VecDeque<MetricPoint>,
-    sessions: VecDeque<MetricPoint>,
-    waiting: VecDeque<MetricPoint>,
+    cpu: Stream,
+    sessions: Stream,
+    waiting: Stream,
     keep: i64,
     reads_cpu: bool,
     reads_sessions: bool,
     cache: std::cell::Cell<[(usize, Source); 8]>,
 }
 
-impl Store {
-    fn push(q: &mut VecDeque<MetricPoint>, p: MetricPoint, keep: i64) {
-        while q.front().is_some_and(|f| f.time < p.time - keep) {
-            q.pop_front();
-        }
-        q.push_back(p);
-    }
-}
-
 impl Metrics for Store {
-    fn for_each_point(
-        &self,
-        metric: &MetricKey,
-        from: i64,
-        to: i64,
-        f: &mut dyn FnMut(&MetricPoint),
-    ) {
+    fn points(&self, metric: &MetricKey, from: i64, to: i64) -> &[MetricPoint] {
         // Only this simulation's engine reads the store, and its keys live (at fixed heap
         // addresses) as long as it does: remember them by address.
         let addr = metric as *const MetricKey as usize;
@@ -307,19 +321,30 @@ impl Metrics for Store {
                 s
             }
         };
-        let q = match src {
+        let stream = match src {
             Source::Cpu => &self.cpu,
             Source::Sessions => &self.sessions,
             Source::Waiting => &self.waiting,
-            Source::Missing => return,
+            Source::Missing => return &[],
         };
-        let i = q.partition_point(|p| p.time < from);
-        for p in q.range(i..) {
-            if p.time >= to {
-                break;
-            }
-            f(p);
-        }
+        points_between(stream.live(), from, to)
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests turn the idle jump off to compare with the tick-by-tick loop.
+    pub(super) static TICK_BY_TICK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn skip_idle() -> bool {
+    #[cfg(test)]
+    {
+        !TICK_BY_TICK.with(std::cell::Cell::get)
+    }
+    #[cfg(not(test))]
+    {
+        true
     }
 }
 
@@ -512,9 +537,9 @@ impl<'a> Sim<'a> {
             next_arrival: trace.sessions.partition_point(|s| s.start < start),
             store: Store {
                 keys,
-                cpu: VecDeque::new(),
-                sessions: VecDeque::new(),
-                waiting: VecDeque::new(),
+                cpu: Stream::default(),
+                sessions: Stream::default(),
+                waiting: Stream::default(),
                 keep,
                 reads_cpu: false,
                 reads_sessions: false,
@@ -733,40 +758,48 @@ impl<'a> Sim<'a> {
                 min: f64::INFINITY,
                 max: f64::NEG_INFINITY,
             };
+            // (plain comparisons: a CPU value is never NaN)
             for &i in &self.running {
-                let v = self.insts[i].cpu.min(1.0) * 100.0;
+                let c = self.insts[i].cpu;
+                let v = if c < 1.0 { c * 100.0 } else { 100.0 };
                 p.count += 1;
                 p.sum += v;
-                p.min = p.min.min(v);
-                p.max = p.max.max(v);
+                if v < p.min {
+                    p.min = v;
+                }
+                if v > p.max {
+                    p.max = v;
+                }
             }
-            Store::push(&mut self.store.cpu, p, keep);
+            self.store.cpu.push(p, keep);
         }
         if !self.store.reads_sessions {
             return;
         }
         let waiting = self.waiting.len() as f64;
-        Store::push(
-            &mut self.store.sessions,
+        self.store.sessions.push(
             MetricPoint::single(minute, self.active_sessions as f64 + waiting),
             keep,
         );
-        Store::push(
-            &mut self.store.waiting,
-            MetricPoint::single(minute, waiting),
-            keep,
-        );
+        self.store
+            .waiting
+            .push(MetricPoint::single(minute, waiting), keep);
     }
 
-    fn autoscale(&mut self, tick: i64) {
-        let Some(engine) = &self.engine else { return };
+    /// Evaluate the autoscale setting at `tick`; true when it changed the count.
+    fn autoscale(&mut self, tick: i64) -> bool {
+        let Some(engine) = &self.engine else {
+            return false;
+        };
         if self
             .profile
             .is_none_or(|p| p.until.is_some_and(|u| tick >= u))
         {
             self.profile = engine.active_profile(tick);
         }
-        let Some(p) = self.profile else { return };
+        let Some(p) = self.profile else {
+            return false;
+        };
         let d = engine.decide_in_profile(
             p.index,
             &Input {
@@ -794,7 +827,26 @@ impl<'a> Sim<'a> {
                 });
             }
             self.scale_to(tick, d.new_count);
+            return true;
         }
+        false
+    }
+
+    /// Nothing runs or boots, no rule can see a metric point (the pool publishes none at zero
+    /// instances: CPU-only settings) and the last evaluation changed nothing: until the next
+    /// event, arrival or profile boundary every evaluation gives the same "no change", so the
+    /// loop may jump there. (Session metrics exist at zero instances, so a pool reading them
+    /// is never idle.)
+    fn idle(&self, tick: i64) -> bool {
+        self.engine.is_some()
+            && self.alive.is_empty()
+            && !self.store.reads_sessions
+            && self
+                .store
+                .cpu
+                .points
+                .last()
+                .is_none_or(|p| p.time < tick - self.store.keep)
     }
 
     fn record(&mut self, tick: i64) {
@@ -821,6 +873,10 @@ impl<'a> Sim<'a> {
         let step = self.opts.eval_interval.max(1);
         let mut tick = self.start.div_euclid(step) * step + step;
         let tl = self.opts.timeline_step.max(step);
+        let mut next_record = tick.div_euclid(tl) * tl;
+        if next_record < tick {
+            next_record += tl;
+        }
         while tick <= self.end {
             loop {
                 let next_ev = self.heap.peek().map(|Reverse((t, e, _))| (*t, *e));
@@ -849,11 +905,40 @@ impl<'a> Sim<'a> {
             if tick % 60 == 0 {
                 self.sample(tick);
             }
-            self.autoscale(tick);
-            if tick % tl == 0 {
+            let changed = self.autoscale(tick);
+            if tick == next_record {
                 self.record(tick);
+                next_record += tl;
+            } else if tick > next_record {
+                // a step that does not divide the timeline step: the next multiple after `tick`
+                next_record = (tick.div_euclid(tl) + 1) * tl;
             }
-            tick += step;
+            let mut next = tick + step;
+            if !changed && skip_idle() && self.idle(tick) {
+                // Jump to the first tick at or after the next thing that can change the state;
+                // the timeline keeps its points in between (the state is constant there).
+                let until = [
+                    self.heap.peek().map(|Reverse((t, _, _))| *t),
+                    self.trace.sessions.get(self.next_arrival).map(|s| s.start),
+                    self.profile.and_then(|p| p.until),
+                    Some(self.end),
+                ]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(self.end);
+                if until > next {
+                    let k = (until - tick + step - 1).div_euclid(step);
+                    next = tick + k * step;
+                    while next_record < next && next_record <= self.end {
+                        if next_record > tick {
+                            self.record(next_record);
+                        }
+                        next_record += tl;
+                    }
+                }
+            }
+            tick = next;
         }
     }
 

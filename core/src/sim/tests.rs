@@ -239,3 +239,45 @@ fn trace_load_reads_csv_and_json_and_reports_missing_files() {
     assert_eq!(missing.kind(), crate::ErrorKind::Io);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn jumping_over_idle_stretches_changes_nothing() {
+    // Nights and weekends at zero instances with CPU-only rules: the loop jumps over them. The
+    // report (every figure, the whole timeline, the daily costs) equals the tick-by-tick one.
+    let p = pool(
+        "[capacity]\nmax = 6\n[autoscale.scale_to_zero]\nmin = 1\nstart = \"08:00\"\nend = \"18:00\"\ntime_zone = \"UTC\"",
+    );
+    let t = generate(&Team {
+        users: 25,
+        days: 28,
+        time_zone: "UTC".into(),
+        ..Team::default()
+    })
+    .unwrap();
+    for (policy, step) in [
+        (Policy::CpuOnly, 3600),
+        (Policy::CpuOnly, 60),
+        (Policy::Spec, 900),
+        (Policy::Sessions, 3600),
+    ] {
+        let o = SimOptions {
+            timeline_step: step,
+            ..SimOptions::default()
+        };
+        let fast = simulate_policy(&p, policy, &t, &o);
+        engine::TICK_BY_TICK.with(|c| c.set(true));
+        let slow = simulate_policy(&p, policy, &t, &o);
+        engine::TICK_BY_TICK.with(|c| c.set(false));
+        assert!(fast.served > 0 && fast.instance_hours > 0.0);
+        assert_eq!(
+            serde_json::to_value(&fast).unwrap(),
+            serde_json::to_value(&slow).unwrap(),
+            "{policy:?} at a {step} s timeline"
+        );
+        let times: Vec<i64> = fast.timeline.iter().map(|x| x.time).collect();
+        assert!(
+            times.windows(2).all(|w| w[1] - w[0] == step),
+            "one point per step"
+        );
+    }
+}
