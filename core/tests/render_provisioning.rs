@@ -420,11 +420,14 @@ fn hostile_strings_in_every_field_are_rejected_or_inert() {
                     for (y, f) in doc["write_files"].as_array().unwrap().iter().zip(&a.files) {
                         assert_eq!(y["content"], f.content.as_str(), "{leaf} = {h:?}");
                     }
+                    let mut keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+                    keys.sort();
                     assert_eq!(
-                        doc.as_object().unwrap().len(),
-                        2,
+                        keys,
+                        ["runcmd", "ssh_pwauth", "write_files"],
                         "{leaf} = {h:?}: extra keys"
                     );
+                    assert_eq!(doc["ssh_pwauth"], false, "{leaf} = {h:?}");
                     // the shell reads back exactly the values meant, and runs nothing
                     let conf = file(&a, "/etc/dsvmpool/pool.conf");
                     assert_eq!(sourced_by_bash(conf), conf_literals(conf), "{leaf} = {h:?}");

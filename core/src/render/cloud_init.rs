@@ -377,6 +377,9 @@ fn linux_files(pool: &ValidPool, host: &str) -> Vec<ProvisionFile> {
 
 #[derive(Serialize)]
 struct CloudConfig<'a> {
+    /// Always false: SSH stays key-only (or Entra ID). An admin password, when the spec has
+    /// one, is for JupyterHub's PAM login and the console, not for SSH.
+    ssh_pwauth: bool,
     write_files: Vec<WriteFile<'a>>,
     runcmd: Vec<Vec<&'a str>>,
 }
@@ -391,6 +394,7 @@ struct WriteFile<'a> {
 
 fn user_data(pool: &ValidPool, files: &[ProvisionFile]) -> Result<String> {
     let doc = CloudConfig {
+        ssh_pwauth: false,
         write_files: files
             .iter()
             .map(|f| WriteFile {
