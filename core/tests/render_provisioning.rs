@@ -334,7 +334,11 @@ fn sourced_by_bash(conf: &str) -> BTreeMap<String, String> {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("pool.conf");
     std::fs::write(&path, conf).unwrap();
+    // A clean environment: only what the file sets may show up (not e.g. the caller's
+    // DSVMPOOL_REQUIRE_TOOLS).
     let out = Command::new("bash")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .arg("-c")
         .arg(r#"set -eu; cd "$1"; . ./pool.conf; for v in ${!DSVMPOOL_*}; do printf '%s=%s\0' "$v" "${!v}"; done"#)
         .arg("sh")
