@@ -9,7 +9,7 @@
 
 use super::params::{self, Param, names as p};
 use super::storage_resource_group;
-use super::{Provisioning, RenderOptions};
+use super::{ProvisioningArtifacts, RenderOptions};
 use crate::names::{ResourceNames, nested_deployment_name, role_assignment_name};
 use crate::spec::values::format_iso_duration;
 use crate::spec::{
@@ -240,7 +240,7 @@ pub(crate) fn template(
     opts: &RenderOptions,
     names: &ResourceNames,
     params: &[Param],
-    prov: &Provisioning,
+    prov: &ProvisioningArtifacts,
 ) -> Value {
     let cx = Ctx {
         pool,
@@ -302,7 +302,7 @@ pub(crate) fn template(
     if let Some(ud) = &prov.user_data {
         vars.insert("cloudInit".into(), json!(ud));
     }
-    if let Some(ps) = &prov.windows_script {
+    if let Some(ps) = &prov.powershell {
         vars.insert("provisionScript".into(), json!(ps));
     }
     t.insert("variables".into(), Value::Object(vars));
@@ -597,7 +597,12 @@ fn extension(name: &str, publisher: &str, ty: &str, version: &str, extra: Value)
     json!({ "name": name, "properties": props })
 }
 
-fn scale_set(cx: &Ctx, opts: &RenderOptions, params: &[Param], prov: &Provisioning) -> Value {
+fn scale_set(
+    cx: &Ctx,
+    opts: &RenderOptions,
+    params: &[Param],
+    prov: &ProvisioningArtifacts,
+) -> Value {
     let pool = cx.pool;
     let s = pool.spec();
     let img = pool.image();
@@ -700,18 +705,18 @@ fn scale_set(cx: &Ctx, opts: &RenderOptions, params: &[Param], prov: &Provisioni
         )));
     }
     let key = cx.storage_key_expr(params);
-    if let (true, Some((head, tail)), Some(key)) = (linux, &prov.linux_key_script, &key) {
+    if let (true, Some(kd), Some(key)) = (linux, &prov.key_delivery, &key) {
         exts.push(tag(extension(
             "share-credentials",
             "Microsoft.Azure.Extensions",
             "CustomScript",
             "2.1",
             json!({ "protectedSettings": {
-                "script": format!("[base64(concat({}, {key}, {}))]", lit(head), lit(tail)),
+                "script": format!("[base64(concat({}, {key}, {}))]", lit(&kd.before_key), lit(&kd.after_key)),
             }}),
         )));
     }
-    if prov.windows_script.is_some() {
+    if prov.powershell.is_some() {
         let launch = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command \"& ([scriptblock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('";
         let command = match &key {
             Some(key) => format!(

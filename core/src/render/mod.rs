@@ -232,35 +232,23 @@ fn to_pretty(v: &serde_json::Value) -> String {
     s
 }
 
-/// What the instances run at provisioning, as the template needs it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Provisioning {
-    /// Linux: cloud-init user data (`#cloud-config` ...), delivered as `customData`.
-    pub user_data: Option<String>,
-    /// Linux with `account_key`: the script that hands the key to `dsvmpool-storage-key`, split
-    /// around the key ([`KeyDelivery`]); the template splices `listKeys` (or the key parameter)
-    /// in between, and the script reaches the instance only through the Custom Script
-    /// extension's `protectedSettings.script`.
-    pub linux_key_script: Option<(String, String)>,
-    /// Windows: the PowerShell provisioning script; it takes `-StorageKey` when the key is
-    /// passed in (account key), else fetches it with the managed identity.
-    pub windows_script: Option<String>,
-    /// Files written next to the template (user data, scripts), for review.
-    pub files: Vec<ArtifactFile>,
-}
-
 /// Directory of the rendered output that mirrors the files the user data writes on an instance.
 pub const INSTANCE_DIR: &str = "instance";
 
 /// The provisioning of a pool's instances: exactly what [`render_cloud_init`] renders (the
-/// provisioning the guest suite boots), in the shape the template needs.
-fn provisioning(pool: &ValidPool, opts: &RenderOptions) -> Result<Provisioning> {
+/// provisioning the guest suite boots); the template embeds it as it is.
+fn provisioning(pool: &ValidPool, opts: &RenderOptions) -> Result<ProvisioningArtifacts> {
     let popts = ProvisionOptions {
         share_host: opts.share_host.clone(),
     };
-    let art = cloud_init::render_unchecked(pool, &popts)?;
+    cloud_init::render_unchecked(pool, &popts)
+}
+
+/// The provisioning files written next to the template, for review: the PowerShell script
+/// (Windows) or the user data and, under [`INSTANCE_DIR`], every file it writes (Linux).
+fn review_files(prov: &ProvisioningArtifacts) -> Vec<ArtifactFile> {
     let mut files = Vec::new();
-    if let Some(ps) = &art.powershell {
+    if let Some(ps) = &prov.powershell {
         files.push(ArtifactFile {
             path: "provision.ps1".into(),
             description: "PowerShell the Custom Script extension runs on every Windows instance"
@@ -268,13 +256,13 @@ fn provisioning(pool: &ValidPool, opts: &RenderOptions) -> Result<Provisioning> 
             content: ps.clone(),
         });
     }
-    if let Some(ud) = &art.user_data {
+    if let Some(ud) = &prov.user_data {
         files.push(ArtifactFile {
             path: "cloud-init.yaml".into(),
             description: "cloud-init user data of every Linux instance (customData)".into(),
             content: ud.clone(),
         });
-        for f in &art.files {
+        for f in &prov.files {
             files.push(ArtifactFile {
                 path: format!("{INSTANCE_DIR}{}", f.path),
                 description: format!(
@@ -285,12 +273,7 @@ fn provisioning(pool: &ValidPool, opts: &RenderOptions) -> Result<Provisioning> 
             });
         }
     }
-    Ok(Provisioning {
-        user_data: art.user_data,
-        linux_key_script: art.key_delivery.map(|k| (k.before_key, k.after_key)),
-        windows_script: art.powershell,
-        files,
-    })
+    files
 }
 
 /// Resource group of the pool's storage account.
@@ -304,7 +287,7 @@ pub(crate) fn storage_resource_group(pool: &ValidPool) -> &str {
 }
 
 /// What Azure would reject although the spec is valid.
-fn check(pool: &ValidPool, prov: &Provisioning) -> Result<()> {
+fn check(pool: &ValidPool, prov: &ProvisioningArtifacts) -> Result<()> {
     let s = pool.spec();
     if !pool.is_windows() && s.access.ssh_keys.is_empty() && !params::linux_password(pool) {
         return Err(Error::Render(
@@ -348,8 +331,8 @@ pub fn render(pool: &ValidPool, opts: &RenderOptions) -> Result<Artifacts> {
     Ok(Artifacts {
         template,
         parameters,
-        user_data: prov.user_data.clone(),
-        files: prov.files,
+        files: review_files(&prov),
+        user_data: prov.user_data,
         secure_parameters: params::secure_parameters(&params),
         names,
         resource_group: pool.spec().resource_group.clone(),
