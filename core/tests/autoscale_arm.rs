@@ -1,7 +1,7 @@
 //! The autoscale setting rendered from pool specs is valid ARM: checked with the official
 //! Microsoft.Insights 2022-10-01 schema by `../shared/tools/arm-validate/validate_template.py
 //! --strict` (unknown properties are errors). Needs `python3` with `jsonschema>=4.18`
-//! (`DSVMPOOL_PYTHON` names another interpreter); CI stage 60-sim provides it.
+//! (`DSVMPOOL_PYTHON` names another interpreter); CI stage 10 provides it (scripts/ci-lib/checkers.sh).
 
 use dsvmpool::Pool;
 use dsvmpool::autoscale::settings_from_pool;
@@ -22,7 +22,7 @@ fn rendered_autoscale_settings_pass_the_official_schema() {
         .status()
         .is_ok_and(|s| s.success());
     if !has_jsonschema {
-        eprintln!("skipped: {python} has no jsonschema (CI stage 60-sim runs this test)");
+        eprintln!("skipped: {python} has no jsonschema (CI stage 10 runs this test)");
         assert!(
             std::env::var("DSVMPOOL_REQUIRE_ARM_VALIDATE").is_err(),
             "jsonschema is required here"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Rendered ARM templates: every example and every valid spec fixture is rendered with
 # `dsvmpool render` and checked by the offline ARM validator (official ARM JSON schemas,
-# `--strict`, with its parameters file), the user data by `cloud-init schema` and shellcheck;
-# then the render test suites run with every external checker required (none may be skipped).
+# `--strict`, with its parameters file), the user data by `cloud-init schema` and shellcheck.
+# (The render test suites run in stage 10 with every external checker required.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export DEBIAN_FRONTEND=noninteractive
@@ -11,21 +11,10 @@ validator=../shared/tools/arm-validate/validate_template.py
 [ -f "$validator" ] || { echo "missing $validator (../shared beside the repository)"; exit 1; }
 
 # Tools: python3 + venv (jsonschema>=4.18), shellcheck, cloud-init (for `cloud-init schema`).
-need=()
-command -v python3 >/dev/null || need+=(python3)
-python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
-command -v shellcheck >/dev/null || need+=(shellcheck)
-command -v cloud-init >/dev/null || need+=(cloud-init)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-venv=target/ci-venv-arm
-if ! "$venv/bin/python" -c 'import jsonschema, referencing' 2>/dev/null; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q 'jsonschema>=4.18'
-fi
-py="$PWD/$venv/bin/python"
+# shellcheck source=../ci-lib/checkers.sh
+. scripts/ci-lib/checkers.sh
+ci_checkers
+py="$DSVMPOOL_PYTHON"
 
 cargo build --locked -q -p dsvmpool-cli
 bin=target/debug/dsvmpool
@@ -79,10 +68,3 @@ for ud in "$out"/*/cloud-init.yaml; do
   shellcheck -x -P "$inst/usr/local/lib/dsvmpool" "$inst"/usr/local/sbin/* "$inst/usr/local/lib/dsvmpool/dsvmpool-lib.sh"
 done
 echo "cloud-init user data and provisioning scripts OK"
-
-# The render suites, with every checker required.
-DSVMPOOL_REQUIRE_TOOLS=1 DSVMPOOL_PYTHON="$py" \
-  cargo test --locked -q -p dsvmpool --test render_arm_validate --test render_schema_properties \
-  --test render_secrets --test render_reference --test render_determinism --test render_snapshots \
-  --test render_plan
-cargo test --locked -q -p dsvmpool-cli --test render_cli

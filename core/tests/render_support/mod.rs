@@ -262,7 +262,7 @@ pub fn have(tool: &str) -> bool {
 }
 
 /// Whether the run requires the external checkers (python3 + jsonschema, cloud-init,
-/// shellcheck): `scripts/ci/40-arm-validate.sh` sets `DSVMPOOL_REQUIRE_TOOLS=1` after installing
+/// shellcheck): CI stage 10 (`scripts/ci-lib/checkers.sh`) sets `DSVMPOOL_REQUIRE_TOOLS=1` after installing
 /// them, so a missing tool fails there instead of skipping.
 pub fn in_ci() -> bool {
     std::env::var("DSVMPOOL_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
