@@ -5,7 +5,7 @@
 #  3. `maturin develop` + pytest (mirrors the core modules, replays the golden fixtures, compares
 #     results with the CLI, drives the network verbs against the ARM test double, runs the
 #     example notebook headless), mypy --strict on the examples;
-#  4. `maturin build --release`: the abi3 wheel installs and imports in clean venvs (the default
+#  4. `maturin build --profile wheel-ci`: the abi3 wheel installs and imports in clean venvs (the default
 #     python3, and Python 3.9 when one is installed), mypy.stubtest checks _native.pyi against it.
 # Every cargo/maturin call passes the same explicit --target (see BINDINGS-RECIPE.md gotcha 3).
 set -euo pipefail
@@ -54,8 +54,8 @@ step "maturin develop + pytest"
 step "mypy --strict (examples/python, python/tests, python/tools, python/bench)"
 "$VENV/bin/python" -m mypy --strict --no-incremental examples/python python/tests python/tools python/bench
 
-step "maturin build --release (abi3 wheel)"
-(cd python && "$VENV/bin/maturin" build --locked --release --target "$TRIPLE" -o "$WORK/wheels")
+step "maturin build --profile wheel-ci (abi3 wheel; the release profile without fat LTO)"
+(cd python && "$VENV/bin/maturin" build --locked --profile wheel-ci --target "$TRIPLE" -o "$WORK/wheels")
 WHEEL=$(ls "$WORK"/wheels/dsvmpool-*-cp39-abi3-*.whl)
 echo "wheel: $(basename "$WHEEL") ($(du -k "$WHEEL" | cut -f1) KiB)"
 if command -v readelf >/dev/null; then
