@@ -741,22 +741,32 @@ fn scale_set(
             "CustomScript",
             "2.1",
             json!({ "protectedSettings": {
-                "script": format!("[base64(concat({}, {key}, {}))]", lit(&kd.before_key), lit(&kd.after_key)),
+                // the key as data: base64 of it between the halves (see KeyDelivery)
+                "script": format!("[base64(concat({}, base64({key}), {}))]", lit(&kd.before_key), lit(&kd.after_key)),
             }}),
         )));
     }
     if prov.powershell.is_some() {
-        let launch = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command \"& ([scriptblock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('";
+        // The script travels base64-encoded inside the command. With an account key, cmd's
+        // `echo` writes the key's base64 encoding (letters, digits, `+/=`: nothing cmd or
+        // PowerShell would parse) to PowerShell's standard input, which the command hands to
+        // the script as `$input`: the key is never on PowerShell's command line and never code.
+        let launch = |stdin_key: bool| {
+            format!(
+                "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command \"{}& ([scriptblock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('",
+                if stdin_key { "$k = @($input)[0]; " } else { "" }
+            )
+        };
         let command = match &key {
             Some(key) => format!(
-                "[concat({}, base64(variables('provisionScript')), {}, {key}, {})]",
-                lit(launch),
-                lit("')))) -StorageKey '"),
-                lit("'\"")
+                "[concat({}, base64({key}), {}, base64(variables('provisionScript')), {})]",
+                lit("cmd /c echo "),
+                lit(&format!("| {}", launch(true))),
+                lit("')))) -EncodedStorageKey $k\"")
             ),
             None => format!(
                 "[concat({}, base64(variables('provisionScript')), {})]",
-                lit(launch),
+                lit(&launch(false)),
                 lit("'))))\"")
             ),
         };
