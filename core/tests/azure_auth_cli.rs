@@ -8,10 +8,10 @@ use dsvmpool::azure::{
     ArmClient, ArmRequests, AuthMethod, AuthOptions, ClientConfig, CloudEndpoints, LroOptions,
     RetryPolicy,
 };
-use std::sync::Arc;
 use dsvmpool_arm_double::{ArmDouble, Config, RequestKind};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 

@@ -361,3 +361,45 @@ fn rule_namespaces_are_validated() {
         }
     }
 }
+
+/// Every storage key expression in a template (`listKeys(...)` or the key parameter) is
+/// wrapped in `base64(...)`: the scripts get the key's encoding as data, never the key as text,
+/// and the Windows command never passes it as a PowerShell argument.
+#[test]
+fn storage_keys_reach_scripts_only_base64_encoded() {
+    for (k, v) in SECRET_ENV {
+        // SAFETY: set before any thread of this test binary reads the environment.
+        unsafe { std::env::set_var(k, v) };
+    }
+    let mut seen = 0;
+    for (label, pool) in base_specs() {
+        let out = render(&pool, &RenderOptions::default()).unwrap();
+        let t = out.template_json();
+        for needle in [
+            "listKeys(",
+            "parameters(''storageAccountKey'')",
+            "parameters('storageAccountKey')",
+        ] {
+            for (i, _) in t.match_indices(needle) {
+                seen += 1;
+                assert!(
+                    t[..i].ends_with("base64("),
+                    "{label}: a key expression outside base64(): ...{}",
+                    &t[i.saturating_sub(80)..(i + 60).min(t.len())]
+                );
+            }
+        }
+        assert!(
+            !t.contains(" -StorageKey"),
+            "{label}: the key as a PowerShell argument"
+        );
+        if pool.is_windows() && t.contains("base64(listKeys(") {
+            assert!(t.contains("'cmd /c echo ', base64(listKeys("), "{label}");
+            assert!(t.contains("$k = @($input)[0]"), "{label}");
+        }
+    }
+    assert!(
+        seen >= 3,
+        "the specs hold Linux and Windows key deliveries ({seen})"
+    );
+}
