@@ -7,7 +7,9 @@
 //! endpoint), `--metrics-url URL` / `DSVMPOOL_METRICS_URL` (an https custom-metrics
 //! ingestion endpoint, `{region}` for the region), `--ca-file PEM` / `DSVMPOOL_CA_FILE` (the only CA trusted), and
 //! `--poll-interval-ms N` / `DSVMPOOL_POLL_INTERVAL_MS` (poll interval when the service sends no
-//! `Retry-After`, and while following a deployment started earlier).
+//! `Retry-After`, and while following a deployment started earlier). An endpoint override needs
+//! the test server's own credential (`AZURE_AUTHORITY_HOST` on the same host, `--auth env`);
+//! core refuses it otherwise.
 
 // `Fail` is the CLI's error shape everywhere (see `main.rs`).
 #![allow(clippy::result_large_err)]

@@ -3,12 +3,15 @@
 //! double. Its own test binary: it changes `PATH` for the whole process.
 
 use dsvmpool::azure::auth::{Credential, TokenEndpoint, TokenProvider};
+use dsvmpool::azure::client::{ReqwestTransport, build_http_client};
 use dsvmpool::azure::{
-    ArmClient, AuthMethod, AuthOptions, ClientConfig, CloudEndpoints, RetryPolicy,
+    ArmClient, ArmRequests, AuthMethod, AuthOptions, ClientConfig, CloudEndpoints, LroOptions,
+    RetryPolicy,
 };
 use dsvmpool_arm_double::{ArmDouble, Config, RequestKind};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -75,7 +78,28 @@ fn azure_cli_credential_tokens_are_cached_and_refreshed() {
             initial_backoff: Duration::from_millis(20),
             ..Default::default()
         };
-        let c = ArmClient::new(cfg).unwrap();
+        // `ArmClient::new` never pairs the Azure CLI (real Entra ID tokens) with a test server;
+        // the stand-in `az` hands out the double's tokens, so the client is assembled by hand.
+        let e = ArmClient::new(cfg.clone()).unwrap_err();
+        assert_eq!(e.kind(), dsvmpool::ErrorKind::Validation, "{e}");
+        let http = build_http_client(cfg.test_ca_pem.as_deref(), Duration::from_secs(10)).unwrap();
+        let credential = Credential::new(
+            &cfg.auth,
+            &TokenEndpoint {
+                authority_host: cfg.cloud.authority_host.clone(),
+                http_client: Some(http.clone()),
+            },
+        )
+        .unwrap();
+        let c = ArmClient::with_parts(
+            ArmRequests::new(&cfg.cloud.management, &cfg.subscription_id).unwrap(),
+            cfg.cloud.token_scope.clone(),
+            Arc::new(ReqwestTransport::new(http)),
+            Arc::new(credential),
+            cfg.retry.clone(),
+            LroOptions::default(),
+            None,
+        );
         for _ in 0..3 {
             assert!(c.resource_group_get("rg").await.unwrap().is_none());
         }

@@ -218,7 +218,7 @@ fn key_delivery_scripts_pass_shellcheck() {
         let Some(kd) = out.ok().and_then(|o| o.key_delivery) else {
             continue;
         };
-        let script = kd.with_key("AAAAexampleKEY+/==").unwrap();
+        let script = kd.with_key("ZXhhbXBsZSBzdG9yYWdlIGFjY291bnQga2V5OiBzaXh0eS1mb3VyIGJ5dGVzLCBpbGx1c3RyYXRpb24gb25seQ==").unwrap();
         let mut child = Command::new("shellcheck")
             .args(["-s", "sh", "-"])
             .stdin(std::process::Stdio::piped())

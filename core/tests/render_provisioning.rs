@@ -156,13 +156,16 @@ fn key_delivery_snapshot_and_refusals() {
     let kd = a
         .key_delivery
         .expect("account_key SMB pools get a key delivery script");
-    let script = kd.with_key("c2VjcmV0K2tleS8vPT0=").unwrap();
+    let script = kd.with_key("ZXhhbXBsZSBzdG9yYWdlIGFjY291bnQga2V5OiBzaXh0eS1mb3VyIGJ5dGVzLCBpbGx1c3RyYXRpb24gb25seQ==").unwrap();
     insta::assert_snapshot!("key_delivery", script);
+    assert!(!script.contains("ZXhhbXBsZSBzdG9yYWdlIGFjY291bnQga2V5OiBzaXh0eS1mb3VyIGJ5dGVzLCBpbGx1c3RyYXRpb24gb25seQ=="), "the key itself is never script text");
     for bad in [
         "",
         "abc\nDSVMPOOL_STORAGE_KEY\nrm -rf /",
         "a'b",
         "$(touch /tmp/x)",
+        "c2VjcmV0K2tleS8vPT0=",
+        "ZXhhbXBsZSBzdG9yYWdlIGFjY291bnQga2V5OiBzaXh0eS1mb3VyIGJ5dGVzLCBpbGx1c3RyYXRpb24gb25seQ==\n",
     ] {
         let e = kd.with_key(bad).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Validation);
@@ -171,6 +174,48 @@ fn key_delivery_snapshot_and_refusals() {
     // managed identity and NFS pools need none
     assert!(render(&smb_kv()).key_delivery.is_none());
     assert!(render(&azure_nfs()).key_delivery.is_none());
+}
+
+/// What the template does (base64 of whatever the key expression yields, between the halves),
+/// run with `sh` against a stand-in for dsvmpool-storage-key: every byte of a hostile "key"
+/// arrives on standard input as data and nothing of it runs.
+#[test]
+fn key_delivery_passes_any_key_as_data() {
+    use base64::Engine as _;
+    use std::os::unix::fs::PermissionsExt;
+    let kd = render(&smb_account_key())
+        .key_delivery
+        .expect("account_key SMB pools get a key delivery script");
+    let dir = std::env::temp_dir().join(format!("dsvmpool-kd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let got = dir.join("stdin");
+    let pwned = dir.join("pwned");
+    let stub = dir.join("store");
+    std::fs::write(&stub, format!("#!/bin/sh\ncat > '{}'\n", got.display())).unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let cmd = dsvmpool::render::cloud_init::STORAGE_KEY_COMMAND;
+    let p = pwned.display();
+    for key in [
+        "ZXhhbXBsZSBzdG9yYWdlIGFjY291bnQga2V5OiBzaXh0eS1mb3VyIGJ5dGVzLCBpbGx1c3RyYXRpb24gb25seQ=="
+            .to_string(),
+        format!("x\nDSVMPOOL_STORAGE_KEY\ntouch '{p}'\n"),
+        format!("x' ; touch '{p}' ; echo '"),
+        format!("$(touch '{p}')`touch '{p}'`"),
+    ] {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&key);
+        let script = format!("{}{encoded}{}", kd.before_key, kd.after_key)
+            .replace(cmd, &stub.display().to_string());
+        let _ = std::fs::remove_file(&got);
+        let o = Command::new("sh").arg("-c").arg(&script).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{key:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!pwned.exists(), "{key:?}: ran as code");
+        assert_eq!(std::fs::read_to_string(&got).unwrap(), key, "{key:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -282,8 +282,9 @@ fn defect_4_credentials_file_not_a_mount_option() {
     }
     // With an account key, the protected script hands the key over on standard input.
     let t = inline("smb-account-key").template_json();
-    // (an ARM string literal: `'` doubled)
-    assert!(t.contains("/usr/local/sbin/dsvmpool-storage-key <<''DSVMPOOL_STORAGE_KEY''"));
+    // (an ARM string literal: `'` doubled): the key's base64 encoding, decoded into stdin
+    assert!(t.contains("base64(listKeys("), "{t}");
+    assert!(t.contains("'' | base64 -d | /usr/local/sbin/dsvmpool-storage-key"));
 }
 
 #[test]

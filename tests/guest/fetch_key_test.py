@@ -30,8 +30,19 @@ def run_case(tmp, doubles, conf, expect_key):
     with open(store, "w") as f:
         f.write(f"#!/bin/sh\ncat > {got}\n")
     os.chmod(store, 0o700)
-    env = dict(os.environ, DSVMPOOL_CONF=conf_path, DSVMPOOL_STORAGE_KEY_COMMAND=store, SSL_CERT_FILE=doubles.ca)
-    r = subprocess.run(["/usr/bin/python3", SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+    # the script's paths are fixed (it runs as root): a copy with the test's paths
+    with open(SCRIPT, encoding="utf-8") as f:
+        text = f.read()
+    for fixed, ours in (('"/etc/dsvmpool/pool.conf"', repr(conf_path)),
+                        ('"/usr/local/sbin/dsvmpool-storage-key"', repr(store))):
+        assert text.count(fixed) == 1, f"{fixed} not found once in {SCRIPT}"
+        text = text.replace(fixed, ours)
+    script = os.path.join(tmp, "fetch-key")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write(text)
+    # -I as in the script's own first line; SSL_CERT_FILE is read by OpenSSL, not Python
+    env = dict(os.environ, SSL_CERT_FILE=doubles.ca)
+    r = subprocess.run(["/usr/bin/python3", "-I", script], env=env, capture_output=True, text=True, timeout=120)
     out = r.stdout + r.stderr
     assert doubles.key not in out, "the key appeared in the script's output"
     assert all(t not in out for t in doubles.tokens.values()), "a token appeared in the script's output"
@@ -70,6 +81,19 @@ def main():
                 failed += 1
                 print(f"  FAIL fetch-key: {name}: {e}")
         d.stop()
+        # a vault whose secret is not a storage account key (here: an attempt to run code)
+        bad = IdentityDoubles(tmp, "x\nDSVMPOOL_STORAGE_KEY\ntouch /tmp/dsvmpool-pwned\n", kv_url="https://127.0.0.1/secrets/acct-key",
+                              account="acct", resource_group="rg-files")
+        conf = {"DSVMPOOL_ACCOUNT": "acct", "DSVMPOOL_IMDS": f"http://127.0.0.1:{bad.imds_port}",
+                "DSVMPOOL_KEY_VAULT_SECRET_URL": f"https://127.0.0.1:{bad.kv_port}/secrets/acct-key",
+                "DSVMPOOL_KEY_VAULT_RESOURCE": "https://vault.azure.net"}
+        try:
+            out = run_case(tmp, bad, conf, False)
+            print(f"  PASS fetch-key: a secret that is not a key is refused ({out.splitlines()[-1]})")
+        except AssertionError as e:
+            failed += 1
+            print(f"  FAIL fetch-key: a secret that is not a key is refused: {e}")
+        bad.stop()
     return 1 if failed else 0
 
 

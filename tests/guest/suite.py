@@ -158,7 +158,7 @@ def arm_literal(text):
 
 def key_script(template_path):
     """(before, after): the protected script of the scale set's `share-credentials` extension in
-    the rendered template, around the key expression (listKeys or the key parameter)."""
+    the rendered template, around the encoded key (`base64(` listKeys or the key parameter `)`)."""
     with open(template_path, encoding="utf-8") as f:
         t = json.load(f)
     for r in t["resources"]:
@@ -168,7 +168,7 @@ def key_script(template_path):
             if e["name"] != "share-credentials":
                 continue
             expr = e["properties"]["protectedSettings"]["script"]
-            m = re.fullmatch(r"\[base64\(concat\(('(?:[^']|'')*'), (.+), ('(?:[^']|'')*')\)\)\]", expr, re.S)
+            m = re.fullmatch(r"\[base64\(concat\(('(?:[^']|'')*'), (base64\(.+\)), ('(?:[^']|'')*')\)\)\]", expr, re.S)
             if not m:
                 raise SystemExit(f"{template_path}: unexpected protected script {expr[:120]!r}")
             return arm_literal(m.group(1)), arm_literal(m.group(3))
@@ -531,7 +531,8 @@ class Guest:
         """What the scale set extension does with its protected settings: write the script to a
         root-only file and run it. The key travels on SSH's standard input, never in argv."""
         before, after = self.sc.pool.key_script
-        script = f"{before}{key}{after}"
+        # the template puts base64(key) between the halves (ARM `base64()`), never the key
+        script = f"{before}{base64.b64encode(key.encode()).decode()}{after}"
         self.ssh("umask 077; f=$(mktemp /root/.e2e-protected.XXXXXX) && cat > \"$f\" && sh \"$f\"; rc=$?; "
                  "rm -f \"$f\"; exit $rc", input=script, timeout=900)
 

@@ -10,7 +10,7 @@
 //! errors.
 
 use super::models::SecretString;
-use crate::error::{Error, Result};
+use crate::error::{Diagnostic, Error, Result};
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
@@ -361,6 +361,29 @@ impl Credential {
             selected: Mutex::new(None),
             cache: Mutex::new(Vec::new()),
         })
+    }
+
+    /// This credential with only the candidates that get their tokens from the configured
+    /// authority host (a service principal, workload identity): for a test server, whose
+    /// endpoints must never see an Entra ID token of a managed identity or the Azure CLI.
+    pub(crate) fn authority_only(mut self) -> Result<Self> {
+        self.candidates
+            .retain(|c| matches!(c.name, "environment" | "workload identity"));
+        if self.candidates.is_empty() {
+            return Err(Error::invalid(
+                Diagnostic::error(
+                    "auth",
+                    "test-endpoint",
+                    "a test endpoint is set, and only a test server's own credential may be used \
+                     with it (none is configured)",
+                )
+                .hint(
+                    "set the test server's AZURE_TENANT_ID, AZURE_CLIENT_ID and \
+                     AZURE_CLIENT_SECRET and use --auth env",
+                ),
+            ));
+        }
+        Ok(self)
     }
 
     /// The method this credential was built for.

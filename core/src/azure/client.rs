@@ -10,7 +10,7 @@
 //! - Cancellation: every future here can be dropped at any await point (e.g. on Ctrl-C); a
 //!   [`Poller`]'s [`LroState`] can be saved and [`ArmClient::resume`]d later.
 
-use super::auth::{AuthOptions, BoxFuture, Credential, TokenEndpoint, TokenProvider};
+use super::auth::{AuthMethod, AuthOptions, BoxFuture, Credential, TokenEndpoint, TokenProvider};
 use super::lro::{LroOptions, LroOutcome, LroPoller, LroState, Phase, Step};
 use super::metrics::{MetricValue, MetricsEndpoint, publish_request};
 use super::models::{
@@ -96,6 +96,94 @@ impl CloudEndpoints {
             authority_host,
             metrics: MetricsEndpoint::public(),
         })
+    }
+}
+
+/// Azure's Resource Manager hosts (public, US Government, China).
+const AZURE_MANAGEMENT_HOSTS: [&str; 3] = [
+    "management.azure.com",
+    "management.usgovcloudapi.net",
+    "management.chinacloudapi.cn",
+];
+/// Entra ID authority hosts of the three clouds.
+const AZURE_AUTHORITY_HOSTS: [&str; 3] = [
+    "login.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.chinacloudapi.cn",
+];
+/// Host suffixes of Azure Monitor's regional custom-metrics ingestion endpoints.
+const AZURE_METRICS_SUFFIXES: [&str; 3] = [
+    ".monitoring.azure.com",
+    ".monitoring.azure.us",
+    ".monitoring.azure.cn",
+];
+
+impl CloudEndpoints {
+    /// Whether these endpoints point at a test server, and if so that the test server can only
+    /// ever receive tokens it issued itself.
+    ///
+    /// A management or metrics endpoint that is not Azure's is honoured only with a test
+    /// credential: the authority host is not Entra ID and is the same host (and port) as
+    /// every such endpoint, and `method` gets its tokens from that authority (`Environment`,
+    /// `WorkloadIdentity`, or `Auto`, whose chain then holds only those two). A managed
+    /// identity or the Azure CLI is refused: their tokens come from Entra ID whatever the
+    /// authority says. Otherwise a token for Azure (say, the monitoring scope the metrics
+    /// endpoint keeps) could be sent to any host.
+    pub fn check_credential(&self, method: AuthMethod) -> Result<bool> {
+        fn host_port(u: &Url) -> (Option<String>, Option<u16>) {
+            (
+                u.host_str().map(str::to_ascii_lowercase),
+                u.port_or_known_default(),
+            )
+        }
+        let authority = host_port(&self.authority_host);
+        let entra = authority
+            .0
+            .as_deref()
+            .is_some_and(|h| AZURE_AUTHORITY_HOSTS.contains(&h));
+        let metrics = self.metrics.sample_url()?;
+        let management_azure = host_port(&self.management)
+            .0
+            .is_some_and(|h| AZURE_MANAGEMENT_HOSTS.contains(&h.as_str()));
+        let metrics_azure = host_port(&metrics)
+            .0
+            .is_some_and(|h| AZURE_METRICS_SUFFIXES.iter().any(|s| h.ends_with(s)));
+        let mut test = false;
+        for (field, azure, url) in [
+            ("management_url", management_azure, &self.management),
+            ("metrics_url", metrics_azure, &metrics),
+        ] {
+            if azure {
+                continue;
+            }
+            test = true;
+            let problem = if entra || host_port(url) != authority {
+                Some("the authority host (AZURE_AUTHORITY_HOST) is not the same test server")
+            } else if matches!(method, AuthMethod::ManagedIdentity | AuthMethod::AzureCli) {
+                Some("this credential's tokens come from Entra ID, not from the test server")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(Error::invalid(
+                    Diagnostic::error(
+                        field,
+                        "test-endpoint",
+                        format!(
+                            "`{}` is not an Azure endpoint, and an endpoint override is honoured \
+                             only with a test server's own credential: {problem}",
+                            url.as_str().escape_debug()
+                        ),
+                    )
+                    .hint(
+                        "against Azure, unset DSVMPOOL_MANAGEMENT_URL and DSVMPOOL_METRICS_URL; \
+                         for a local test server, set AZURE_AUTHORITY_HOST to that server and \
+                         use its credential with --auth env",
+                    ),
+                ));
+            }
+        }
+        Ok(test)
     }
 }
 
@@ -480,14 +568,19 @@ impl ArmClient {
     /// A client with an `azure_identity` credential and the reqwest transport.
     pub fn new(config: ClientConfig) -> Result<Self> {
         let requests = ArmRequests::new(&config.cloud.management, &config.subscription_id)?;
+        // Tokens only ever go to where they come from (see CloudEndpoints::check_credential).
+        let test_server = config.cloud.check_credential(config.auth.method)?;
         let http = build_http_client(config.test_ca_pem.as_deref(), Duration::from_secs(10))?;
-        let credential = Credential::new(
+        let mut credential = Credential::new(
             &config.auth,
             &TokenEndpoint {
                 authority_host: config.cloud.authority_host.clone(),
                 http_client: config.test_ca_pem.as_ref().map(|_| http.clone()),
             },
         )?;
+        if test_server {
+            credential = credential.authority_only()?;
+        }
         Ok(Self::with_parts(
             requests,
             config.cloud.token_scope,
@@ -501,8 +594,9 @@ impl ArmClient {
     }
 
     /// This client with another custom-metrics ingestion endpoint (default: the public
-    /// cloud's); the other settings and the credential are shared.
-    pub fn with_metrics_endpoint(self, metrics: MetricsEndpoint) -> Self {
+    /// cloud's); the other settings and the credential are shared. Crate-only: the endpoint
+    /// must have passed [`CloudEndpoints::check_credential`] with this client's credential.
+    pub(crate) fn with_metrics_endpoint(self, metrics: MetricsEndpoint) -> Self {
         let i = &self.inner;
         let rng = i.rng.lock().expect("rng lock").fork();
         Self {

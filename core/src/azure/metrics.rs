@@ -70,6 +70,11 @@ impl MetricsEndpoint {
         Ok(e)
     }
 
+    /// The URL for one region (`westeurope`), to check where the endpoint points.
+    pub fn sample_url(&self) -> Result<Url> {
+        self.base_url("westeurope", "metrics_url")
+    }
+
     fn base_url(&self, region: &str, field: &str) -> Result<Url> {
         let text = self.url_template.replace(REGION_PLACEHOLDER, region);
         let url = Url::parse(&text).map_err(|e| {

@@ -244,6 +244,24 @@ impl DeployInputs {
         let mut missing = Vec::new();
         for sp in &artifacts.secure_parameters {
             match env(&sp.env) {
+                // A storage key reaches every instance's root: only the form of a key passes
+                // (the value is never shown).
+                Some(v)
+                    if sp.name == pnames::STORAGE_ACCOUNT_KEY
+                        && !crate::spec::values::is_storage_account_key(&v) =>
+                {
+                    missing.push(
+                        Diagnostic::error(
+                            secret_field(&sp.name),
+                            "storage-key",
+                            format!(
+                                "environment variable `{}` does not hold a storage account key",
+                                sp.env
+                            ),
+                        )
+                        .hint(crate::spec::values::STORAGE_KEY_RULE),
+                    );
+                }
                 Some(v) => secrets.push((sp.name.clone(), SecretString::new(v))),
                 None => missing.push(
                     Diagnostic::error(
@@ -871,6 +889,48 @@ mod tests {
         let j = DeployInputs::new(&a, &env_with(Some("another"))).unwrap();
         assert_eq!(i.hash(), j.hash());
         assert_eq!(i.hash().len(), 64);
+    }
+
+    #[test]
+    fn a_storage_key_from_the_environment_must_look_like_one() {
+        let p = crate::Pool::from_toml(
+            r#"
+            name = "keyed"
+            location = "westeurope"
+            resource_group = "rg-keyed"
+            [access]
+            ssh_keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0yLqYbV2kz8m1X1r4cU0kZ9C7t2XQf6m7j1sP3dE1a lead@laptop"]
+            source_cidrs = ["203.0.113.0/24"]
+            [storage]
+            credential = "account_key"
+            key = { env = "TEAM_STORAGE_KEY" }
+            account = { name = "sharedacct01", create = false, resource_group = "rg-shared" }
+            "#,
+        )
+        .unwrap()
+        .validate()
+        .unwrap();
+        let a = render(&p, &RenderOptions::default()).unwrap();
+        let env = |v: &'static str| -> EnvSource {
+            Arc::new(move |k: &str| (k == "TEAM_STORAGE_KEY").then(|| v.to_string()))
+        };
+        for bad in [
+            "short==",
+            "abc\nDSVMPOOL_STORAGE_KEY\ntouch /tmp/x",
+            "U2VudGluZWxTdG9yYWdlS2V5VmFsdWU5ZjNjZFNlbnRpbmVsU3RvcmFnZUtleVZhbHVlOWYzY2RTZW50aW5lbA=='",
+        ] {
+            let e = DeployInputs::new(&a, &env(bad)).unwrap_err();
+            let v = e.validation().expect("a validation error");
+            assert!(
+                v.errors
+                    .iter()
+                    .any(|d| d.path == "storage.key" && d.rule == "storage-key"),
+                "{e}"
+            );
+            assert!(!e.to_string().contains(bad), "{e}");
+        }
+        let good = "U2VudGluZWxTdG9yYWdlS2V5VmFsdWU5ZjNjZFNlbnRpbmVsU3RvcmFnZUtleVZhbHVlOWYzY2RTZW50aW5lbA==";
+        assert!(DeployInputs::new(&a, &env(good)).is_ok());
     }
 
     #[test]

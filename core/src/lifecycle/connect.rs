@@ -12,6 +12,10 @@
 //!   custom-metrics ingestion endpoint (`{region}` stands for the region; the token scope stays
 //!   the cloud's monitoring scope), and [`ConnectOptions::ca_file`] / `DSVMPOOL_CA_FILE` is the
 //!   only CA trusted. The endpoints must be https: bearer tokens never travel over plain http.
+//!   An endpoint override is honoured only with the test server's own credential
+//!   ([`crate::azure::CloudEndpoints::check_credential`]): the authority host on the same
+//!   host and port, and `env` or `workload-identity` (the `auto` chain shrinks to those two);
+//!   otherwise [`connect`] fails with rule `test-endpoint` before any request.
 
 use super::{EnvSource, Progress, ProgressSink, process_env};
 use crate::azure::client::ClientEvent;

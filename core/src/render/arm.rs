@@ -124,6 +124,35 @@ pub fn outbound_ports(pool: &ValidPool) -> u32 {
     ((64_000 / max).min(1024) / 8 * 8).max(8)
 }
 
+/// A string from the spec as a template value: ARM evaluates a string that starts with `[` and
+/// ends with `]` as an expression, so such a string gets a second `[` (ARM's escape: `[[x]`
+/// is the literal `[x]`). Every spec string that lands in the template as a whole JSON string
+/// (or object key) goes through here; inside an expression a spec string is a quoted literal
+/// instead ([`lit`]).
+pub fn text(s: &str) -> String {
+    if s.starts_with('[') && s.ends_with(']') {
+        format!("[{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// [`text`] applied to every string and object key of `v` except the strings in `keep` (the
+/// expressions the renderer itself put in `v`).
+fn text_all(v: Value, keep: &[&str]) -> Value {
+    match v {
+        Value::String(s) if keep.contains(&s.as_str()) => Value::String(s),
+        Value::String(s) => Value::String(text(&s)),
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| text_all(x, keep)).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| (text(&k), text_all(x, keep)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// An ARM string literal (`'...'` with quotes doubled).
 fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -174,7 +203,7 @@ impl Ctx<'_> {
     }
     fn subnet_id(&self) -> String {
         match &self.pool.spec().network.existing_subnet_id {
-            Some(id) => id.clone(),
+            Some(id) => text(id),
             None => rid(T_SUBNET, &[&self.names.vnet, &self.names.subnet]),
         }
     }
@@ -227,10 +256,10 @@ impl Ctx<'_> {
 fn tags(pool: &ValidPool) -> Value {
     let mut m = Map::new();
     for (k, v) in &pool.spec().tags {
-        m.insert(k.clone(), json!(v));
+        m.insert(text(k), json!(text(v)));
     }
     m.entry("dsvmpool-pool")
-        .or_insert_with(|| json!(pool.name()));
+        .or_insert_with(|| json!(text(pool.name())));
     Value::Object(m)
 }
 
@@ -348,7 +377,7 @@ pub fn needs_storage_endpoint(pool: &ValidPool) -> bool {
 fn vnet(cx: &Ctx) -> Value {
     let s = cx.pool.spec();
     let mut subnet = Map::new();
-    subnet.insert("addressPrefix".into(), json!(s.network.subnet_cidr));
+    subnet.insert("addressPrefix".into(), json!(text(&s.network.subnet_cidr)));
     subnet.insert(
         "networkSecurityGroup".into(),
         json!({ "id": rid(T_NSG, &[&cx.names.nsg]) }),
@@ -369,7 +398,7 @@ fn vnet(cx: &Ctx) -> Value {
         "tags": cx.tags,
         "dependsOn": [rid(T_NSG, &[&cx.names.nsg])],
         "properties": {
-            "addressSpace": { "addressPrefixes": [s.network.vnet_cidr] },
+            "addressSpace": { "addressPrefixes": [text(&s.network.vnet_cidr)] },
             "subnets": [{ "name": cx.names.subnet, "properties": subnet }],
         },
     })
@@ -388,11 +417,11 @@ fn public_ip(cx: &Ctx) -> Value {
             "publicIPAllocationMethod": "Static",
             "publicIPAddressVersion": "IPv4",
             "idleTimeoutInMinutes": 30,
-            "dnsSettings": { "domainNameLabel": cx.pool.dns_label() },
+            "dnsSettings": { "domainNameLabel": text(cx.pool.dns_label()) },
         },
     });
     if !s.vm.zones.is_empty() {
-        r["zones"] = json!(s.vm.zones);
+        r["zones"] = json!(s.vm.zones.iter().map(|z| text(z)).collect::<Vec<_>>());
     }
     r
 }
@@ -531,7 +560,7 @@ fn storage(cx: &Ctx) -> Vec<Value> {
     let account = json!({
         "type": T_STORAGE,
         "apiVersion": api::STORAGE,
-        "name": acct,
+        "name": text(acct),
         "location": param(p::LOCATION),
         "tags": cx.tags,
         "sku": { "name": sku },
@@ -557,7 +586,7 @@ fn storage(cx: &Ctx) -> Vec<Value> {
     let file_services = json!({
         "type": T_FILE_SERVICES,
         "apiVersion": api::STORAGE,
-        "name": format!("{acct}/default"),
+        "name": text(&format!("{acct}/default")),
         "dependsOn": [rid(T_STORAGE, &[acct])],
         "properties": fs_props,
     });
@@ -576,7 +605,7 @@ fn storage(cx: &Ctx) -> Vec<Value> {
     let share_res = json!({
         "type": T_SHARE,
         "apiVersion": api::STORAGE,
-        "name": format!("{acct}/default/{}", share.name),
+        "name": text(&format!("{acct}/default/{}", share.name)),
         "dependsOn": [rid(T_FILE_SERVICES, &[acct, "default"])],
         "properties": share_props,
     });
@@ -612,7 +641,7 @@ fn scale_set(
     let mut os = Map::new();
     os.insert(
         "computerNamePrefix".into(),
-        json!(pool.computer_name_prefix()),
+        json!(text(pool.computer_name_prefix())),
     );
     os.insert("adminUsername".into(), json!(param(p::ADMIN_USERNAME)));
     if params::has(params, p::ADMIN_PASSWORD) {
@@ -637,7 +666,7 @@ fn scale_set(
                 .map(|k| {
                     json!({
                         "path": format!("[format('/home/{{0}}/.ssh/authorized_keys', parameters({}))]", lit(p::ADMIN_USERNAME)),
-                        "keyData": k,
+                        "keyData": text(k),
                     })
                 })
                 .collect();
@@ -712,22 +741,32 @@ fn scale_set(
             "CustomScript",
             "2.1",
             json!({ "protectedSettings": {
-                "script": format!("[base64(concat({}, {key}, {}))]", lit(&kd.before_key), lit(&kd.after_key)),
+                // the key as data: base64 of it between the halves (see KeyDelivery)
+                "script": format!("[base64(concat({}, base64({key}), {}))]", lit(&kd.before_key), lit(&kd.after_key)),
             }}),
         )));
     }
     if prov.powershell.is_some() {
-        let launch = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command \"& ([scriptblock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('";
+        // The script travels base64-encoded inside the command. With an account key, cmd's
+        // `echo` writes the key's base64 encoding (letters, digits, `+/=`: nothing cmd or
+        // PowerShell would parse) to PowerShell's standard input, which the command hands to
+        // the script as `$input`: the key is never on PowerShell's command line and never code.
+        let launch = |stdin_key: bool| {
+            format!(
+                "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command \"{}& ([scriptblock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('",
+                if stdin_key { "$k = @($input)[0]; " } else { "" }
+            )
+        };
         let command = match &key {
             Some(key) => format!(
-                "[concat({}, base64(variables('provisionScript')), {}, {key}, {})]",
-                lit(launch),
-                lit("')))) -StorageKey '"),
-                lit("'\"")
+                "[concat({}, base64({key}), {}, base64(variables('provisionScript')), {})]",
+                lit("cmd /c echo "),
+                lit(&format!("| {}", launch(true))),
+                lit("')))) -EncodedStorageKey $k\"")
             ),
             None => format!(
                 "[concat({}, base64(variables('provisionScript')), {})]",
-                lit(launch),
+                lit(&launch(false)),
                 lit("'))))\"")
             ),
         };
@@ -746,10 +785,10 @@ fn scale_set(
         "storageProfile".into(),
         json!({
             "imageReference": {
-                "publisher": img.publisher,
-                "offer": img.offer,
-                "sku": img.sku,
-                "version": img.version,
+                "publisher": text(&img.publisher),
+                "offer": text(&img.offer),
+                "sku": text(&img.sku),
+                "version": text(&img.version),
             },
             "osDisk": os_disk,
         }),
@@ -803,7 +842,7 @@ fn scale_set(
         identity.insert("type".into(), json!("SystemAssigned, UserAssigned"));
         let mut ua = Map::new();
         for id in &s.identity.user_assigned {
-            ua.insert(id.clone(), json!({}));
+            ua.insert(text(id), json!({}));
         }
         identity.insert("userAssignedIdentities".into(), Value::Object(ua));
     }
@@ -834,12 +873,15 @@ fn scale_set(
         json!({ "name": param(p::VM_SIZE), "tier": "Standard", "capacity": param(p::INSTANCE_COUNT) }),
     );
     if !s.vm.zones.is_empty() {
-        r.insert("zones".into(), json!(s.vm.zones));
+        r.insert(
+            "zones".into(),
+            json!(s.vm.zones.iter().map(|z| text(z)).collect::<Vec<_>>()),
+        );
     }
     if let Some(plan) = &img.plan {
         r.insert(
             "plan".into(),
-            json!({ "name": plan.name, "publisher": plan.publisher, "product": plan.product }),
+            json!({ "name": text(&plan.name), "publisher": text(&plan.publisher), "product": text(&plan.product) }),
         );
     }
     r.insert("identity".into(), Value::Object(identity));
@@ -897,7 +939,7 @@ fn role_assignment(
         "name".into(),
         json!(role_assignment_name(cx.pool, scope, role, key_principal)),
     );
-    r.insert("scope".into(), json!(scope));
+    r.insert("scope".into(), json!(text(scope)));
     if !depends.is_empty() {
         r.insert("dependsOn".into(), json!(depends));
     }
@@ -935,9 +977,9 @@ fn remote_role_assignment(
     );
     let own = cx.pool.spec().subscription.as_deref();
     if let Some(sub) = subscription.filter(|s| own.is_none_or(|o| !o.eq_ignore_ascii_case(s))) {
-        r.insert("subscriptionId".into(), json!(sub));
+        r.insert("subscriptionId".into(), json!(text(sub)));
     }
-    r.insert("resourceGroup".into(), json!(resource_group));
+    r.insert("resourceGroup".into(), json!(text(resource_group)));
     r.insert("dependsOn".into(), json!([cx.vmss_id()]));
     r.insert(
         "properties".into(),
@@ -1035,7 +1077,7 @@ fn role_assignments(cx: &Ctx) -> Vec<Value> {
                     cx,
                     &scope,
                     role,
-                    oid,
+                    &text(oid),
                     None,
                     &format!("dsvmpool: {what}"),
                     vec![cx.vmss_id()],
@@ -1105,11 +1147,11 @@ fn outputs(cx: &Ctx) -> Value {
     );
     o.insert(
         "sharePath".into(),
-        json!({ "type": "string", "value": pool.share_source() }),
+        json!({ "type": "string", "value": text(&pool.share_source()) }),
     );
     o.insert(
         "mountPath".into(),
-        json!({ "type": "string", "value": if pool.is_windows() { "Z:".to_string() } else { pool.mount_path().to_string() } }),
+        json!({ "type": "string", "value": if pool.is_windows() { "Z:".to_string() } else { text(pool.mount_path()) } }),
     );
     Value::Object(o)
 }
@@ -1120,11 +1162,14 @@ fn outputs(cx: &Ctx) -> Value {
 /// The autoscale setting's `properties`, from the one conversion of the spec's autoscale
 /// section ([`crate::autoscale::model::settings_from_pool`]): the spec's profiles, the
 /// scale-to-zero shorthand as recurring profiles, session rules, or one profile holding the
-/// capacity when there is none.
+/// capacity when there is none. Every string in it but `target_resource_uri` comes from the
+/// spec (profile names, metric names and namespaces, resource ids, time zones) and goes
+/// through [`text`].
 pub fn autoscale_properties(pool: &ValidPool, target_resource_uri: &str) -> Value {
-    serde_json::to_value(crate::autoscale::model::settings_from_pool(
+    let v = serde_json::to_value(crate::autoscale::model::settings_from_pool(
         pool,
         target_resource_uri,
     ))
-    .unwrap_or_else(|e| json!({ "error": e.to_string() }))
+    .unwrap_or_else(|e| json!({ "error": e.to_string() }));
+    text_all(v, &[target_resource_uri])
 }

@@ -61,14 +61,18 @@ pub struct ProvisionFile {
 }
 
 /// The script that delivers the storage key for `account_key` SMB pools, split around the key
-/// so a template can put the key in between (e.g. ARM `concat(before, listKeys(..).keys[0].value,
-/// after)`) and send it only in the extension's protected settings. The key travels in a
-/// quoted here-document on standard input of `dsvmpool-storage-key`: never on a command line.
+/// so a template can put the key in between and send it only in the extension's protected
+/// settings. What goes in between is the **base64 encoding of the key**, never the key itself
+/// (ARM: `concat(before, base64(listKeys(..).keys[0].value), after)`): whatever a key holds,
+/// its encoding is letters, digits, `+`, `/` and `=`, so it cannot end the quoted word it sits
+/// in, and the script only decodes it into the standard input of `dsvmpool-storage-key`, which
+/// refuses anything that is not a storage account key. The key is never on a command line and
+/// never part of the script's code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyDelivery {
-    /// Script text before the key.
+    /// Script text before the encoded key.
     pub before_key: String,
-    /// Script text after the key.
+    /// Script text after the encoded key.
     pub after_key: String,
 }
 
@@ -77,33 +81,40 @@ impl KeyDelivery {
         let before_key = format!(
             "#!/bin/sh\n\
              # dsvmpool: hand the storage key to {STORAGE_KEY_COMMAND} (standard input only).\n\
+             # The key below is base64-encoded once more: data, decoded into standard input.\n\
              set -eu\n\
              i=0\n\
              while [ ! -x {STORAGE_KEY_COMMAND} ] && [ \"$i\" -lt 600 ]; do sleep 1; i=$((i + 1)); done\n\
-             {STORAGE_KEY_COMMAND} <<'DSVMPOOL_STORAGE_KEY'\n"
+             printf '%s\\n' '"
         );
-        let after_key = "\nDSVMPOOL_STORAGE_KEY\n".to_string();
+        let after_key = format!("' | base64 -d | {STORAGE_KEY_COMMAND}\n");
         Self {
             before_key,
             after_key,
         }
     }
 
-    /// The whole script with `key` in place. A key is base64 (`A-Z a-z 0-9 + / =`); anything
-    /// else is refused, so it can never end the here-document early.
+    /// The whole script with `key` in place (encoded). Anything but a storage account key
+    /// (the base64 of 64 bytes, see [`crate::spec::values::is_storage_account_key`]) is refused
+    /// without echoing it.
     pub fn with_key(&self, key: &str) -> Result<String> {
-        if key.is_empty()
-            || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c))
-        {
-            return Err(Error::invalid(
-                Diagnostic::error("storage.key", "storage-key", "is not a storage account key")
-                    .hint("a storage account key is base64 (letters, digits, `+`, `/`, `=`)"),
-            ));
-        }
-        Ok(format!("{}{key}{}", self.before_key, self.after_key))
+        use base64::Engine as _;
+        check_storage_key("storage.key", key)?;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(key);
+        Ok(format!("{}{encoded}{}", self.before_key, self.after_key))
     }
+}
+
+/// `Ok` when `key` has the form of a storage account key; otherwise a validation error at
+/// `field` that states the rule and never shows the value.
+pub fn check_storage_key(field: &str, key: &str) -> Result<()> {
+    if crate::spec::values::is_storage_account_key(key) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        Diagnostic::error(field, "storage-key", "is not a storage account key")
+            .hint(crate::spec::values::STORAGE_KEY_RULE),
+    ))
 }
 
 /// What provisioning renders for a pool.

@@ -34,7 +34,8 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 pub use cloud_init::{
-    KeyDelivery, ProvisionFile, ProvisionOptions, ProvisioningArtifacts, render_cloud_init,
+    KeyDelivery, ProvisionFile, ProvisionOptions, ProvisioningArtifacts, check_storage_key,
+    render_cloud_init,
 };
 pub use params::SecureParameter;
 

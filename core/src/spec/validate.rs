@@ -1850,23 +1850,7 @@ impl Validator {
                 "e.g. `WaitingSessions`",
             );
         }
-        if z.namespace.trim().is_empty()
-            || z.namespace.len() > 256
-            || !z
-                .namespace
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
-        {
-            self.err(
-                format!("{zp}.namespace"),
-                "metric-namespace",
-                format!(
-                    "`{}` is not a metric namespace (letters, digits, `._-/`)",
-                    z.namespace.escape_debug()
-                ),
-                "e.g. `dsvmpool`",
-            );
-        }
+        self.metric_namespace(&format!("{zp}.namespace"), &z.namespace, "e.g. `dsvmpool`");
         if let Some(id) = &z.resource_id {
             if !id.starts_with("/subscriptions/") || id.chars().any(char::is_whitespace) {
                 self.err(
@@ -1912,6 +1896,28 @@ impl Validator {
         );
     }
 
+    /// Azure's metric namespace form: 1-256 characters, letters, digits and `._-/`, starting
+    /// with a letter or digit (`microsoft.compute/virtualmachinescalesets`, `dsvmpool`).
+    fn metric_namespace(&mut self, path: &str, ns: &str, example: &str) {
+        if ns.is_empty()
+            || ns.len() > 256
+            || !ns.starts_with(|c: char| c.is_ascii_alphanumeric())
+            || !ns
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        {
+            self.err(
+                path,
+                "metric-namespace",
+                format!(
+                    "`{}` is not a metric namespace (1-256 letters, digits, `._-/`, starting with a letter or digit)",
+                    ns.escape_debug()
+                ),
+                example,
+            );
+        }
+    }
+
     fn rule(&mut self, rp: &str, r: &Rule, p: &Profile) {
         if r.metric.trim().is_empty()
             || r.metric.len() > 256
@@ -1922,6 +1928,13 @@ impl Validator {
                 "metric-name",
                 "a metric name is 1-256 printable characters",
                 "e.g. `Percentage CPU`",
+            );
+        }
+        if let Some(ns) = &r.namespace {
+            self.metric_namespace(
+                &format!("{rp}.namespace"),
+                ns,
+                "e.g. `microsoft.compute/virtualmachinescalesets`",
             );
         }
         if let Some(id) = &r.resource_id {

@@ -274,3 +274,50 @@ mod tests {
         );
     }
 }
+
+/// What a storage account key looks like, for errors and hints (never with the value).
+pub const STORAGE_KEY_RULE: &str = "a storage account key is the base64 of 64 bytes: 88 \
+                                    characters (letters, digits, `+`, `/`) ending in `==`";
+
+/// Whether `s` has the form of a storage account key: the canonical base64 of 64 bytes
+/// (88 characters of `A-Z a-z 0-9 + /`, the 86th one of `A Q g w`, then `==`). Every place a
+/// key enters (a deploy-time environment variable, a script that delivers it, an instance
+/// fetching it at boot) checks this form, so nothing else can travel as a key.
+pub fn is_storage_account_key(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 88
+        && b[..85]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+        && matches!(b[85], b'A' | b'Q' | b'g' | b'w')
+        && &b[86..] == b"=="
+}
+
+#[cfg(test)]
+mod storage_key_tests {
+    use super::*;
+    use base64::Engine as _;
+
+    #[test]
+    fn storage_keys() {
+        let engine = base64::engine::general_purpose::STANDARD;
+        for seed in 0..=255u8 {
+            let bytes: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37) ^ seed).collect();
+            assert!(is_storage_account_key(&engine.encode(&bytes)), "{seed}");
+        }
+        let good = engine.encode([7u8; 64]);
+        assert!(is_storage_account_key(&good));
+        for bad in [
+            String::new(),
+            engine.encode([7u8; 63]),
+            engine.encode([7u8; 65]),
+            format!("{good}\n"),
+            format!("{}\n{}", &good[..40], &good[41..]),
+            good.replace('H', "'"),
+            format!("{}B==", &good[..85]),
+            "a".repeat(88),
+        ] {
+            assert!(!is_storage_account_key(&bad), "{bad:?}");
+        }
+    }
+}

@@ -21,7 +21,7 @@ pub const SECRET_ENV: &[(&str, &str)] = &[
     ("DSVMPOOL_ADMIN_PASSWORD", "Sentinel-Adm1n-Passw0rd-9f3c"),
     (
         "DSVMPOOL_STORAGE_KEY",
-        "U2VudGluZWxTdG9yYWdlS2V5VmFsdWU5ZjNjZA==",
+        "U2VudGluZWxTdG9yYWdlS2V5VmFsdWU5ZjNjZFNlbnRpbmVsU3RvcmFnZUtleVZhbHVlOWYzY2RTZW50aW5lbA==",
     ),
 ];
 

@@ -5,8 +5,10 @@
 //! `notebooks\remote` link to `<drive>:\notebooks\<user>`, renewed at every logon by a
 //! scheduled task so users who sign in later get theirs. With `managed_identity` the key
 //! comes from the instance metadata service and Key Vault (or ARM `listKeys`); with
-//! `account_key` it is the script's `-StorageKey` parameter, passed only in the extension's
-//! protected settings. Idempotent: a second run changes nothing.
+//! `account_key` its base64 encoding reaches the script on PowerShell's standard input (the
+//! extension's protected command writes it there; it is never on PowerShell's command line)
+//! and arrives as `-EncodedStorageKey`. Whatever the source, a key that is not the base64 of 64
+//! bytes is refused. Idempotent: a second run changes nothing.
 
 use super::ps_quote;
 use crate::spec::{CredentialMethod, SecretRef, ValidPool};
@@ -54,7 +56,7 @@ pub fn render(pool: &ValidPool, host: &str) -> String {
     let mut out = format!(
         "# dsvmpool {}: provisioning of Windows pool {}.\n\
          # Run as SYSTEM by the Custom Script extension; safe to run again.\n\
-         param([string]$StorageKey = '', [switch]$LinksOnly)\n\
+         param([string]$EncodedStorageKey = '', [switch]$LinksOnly)\n\
          $ErrorActionPreference = 'Stop'\n",
         crate::VERSION,
         ps_quote(pool.name())
@@ -74,18 +76,29 @@ function Write-Log([string]$Message) {
     Write-EventLog -LogName Application -Source 'dsvmpool' -EventId 1 -Message $line
 }
 
+function Test-StorageKey([string]$Key) {
+    # a storage account key is the base64 of 64 bytes: 88 characters ending in == (never shown)
+    if ($Key -cnotmatch '^[A-Za-z0-9+/]{85}[AQgw]==\z') { throw 'what arrived is not a storage account key (base64 of 64 bytes)' }
+    return $Key
+}
+
 function Get-StorageKey {
-    if ($StorageKey) { return $StorageKey }
+    if ($EncodedStorageKey) {
+        # account_key: the key's base64 encoding, read from standard input by the launch command
+        $k = ''
+        try { $k = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($EncodedStorageKey.Trim())) } catch { $k = '' }
+        return Test-StorageKey $k
+    }
     $imds = 'http://169.254.169.254/metadata'
     $h = @{ Metadata = 'true' }
     if ($KeyVaultSecretUrl) {
         $t = Invoke-RestMethod -Headers $h -Uri "$imds/identity/oauth2/token?api-version=2018-02-01&resource=$KeyVaultResource"
-        return (Invoke-RestMethod -Headers @{ Authorization = "Bearer $($t.access_token)" } -Uri "$($KeyVaultSecretUrl)?api-version=7.4").value
+        return Test-StorageKey (Invoke-RestMethod -Headers @{ Authorization = "Bearer $($t.access_token)" } -Uri "$($KeyVaultSecretUrl)?api-version=7.4").value
     }
     $c = Invoke-RestMethod -Headers $h -Uri "$imds/instance/compute?api-version=2021-02-01"
     $t = Invoke-RestMethod -Headers $h -Uri "$imds/identity/oauth2/token?api-version=2018-02-01&resource=$ArmEndpoint/"
     $u = "$ArmEndpoint/subscriptions/$($c.subscriptionId)/resourceGroups/$AccountResourceGroup/providers/Microsoft.Storage/storageAccounts/$Account/listKeys?api-version=2023-05-01"
-    return (Invoke-RestMethod -Method Post -Headers @{ Authorization = "Bearer $($t.access_token)" } -Uri $u).keys[0].value
+    return Test-StorageKey (Invoke-RestMethod -Method Post -Headers @{ Authorization = "Bearer $($t.access_token)" } -Uri $u).keys[0].value
 }
 
 function Add-NotebookLinks {

@@ -2,8 +2,16 @@
 # dsvmpool-lib.sh: shared helpers of the dsvmpool provisioning scripts (sourced, not run).
 # Everything logs to the journal with the tag `dsvmpool` (see `journalctl -t dsvmpool`).
 
-DSVMPOOL_CONF=${DSVMPOOL_CONF:-/etc/dsvmpool/pool.conf}
-DSVMPOOL_USERS=${DSVMPOOL_USERS:-/etc/dsvmpool/users}
+#
+# The scripts run as root, some from a login (PAM) whose environment a user may influence:
+# nothing in the environment chooses a path or a setting. PATH is fixed, every DSVMPOOL_
+# variable is dropped and then read from the root-owned configuration file at its fixed path
+# (the scripts start with `bash -p`: no BASH_ENV, no functions imported from the environment).
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+unset "${!DSVMPOOL_@}"
+# shellcheck disable=SC2034 # DSVMPOOL_USERS: used by the scripts that source this
+readonly DSVMPOOL_CONF=/etc/dsvmpool/pool.conf DSVMPOOL_USERS=/etc/dsvmpool/users
 # shellcheck source=/dev/null
 . "$DSVMPOOL_CONF" || { echo "dsvmpool: cannot read $DSVMPOOL_CONF" >&2; exit 1; }
 
