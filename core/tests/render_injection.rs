@@ -253,23 +253,14 @@ fn no_spec_string_becomes_an_expression() {
                 tried += 1;
                 let spec = with_payload(&base, path, &payload);
                 let checked = Pool::from_value(spec).and_then(|p| p.validate());
-                let valid = match checked {
-                    Ok(v) => v,
-                    Err(e) => {
-                        if !names_field(&e, path) {
-                            failures.push(format!(
-                                "{label}: {path} = {payload:?} rejected without naming the field: {e}"
-                            ));
-                        }
-                        continue;
-                    }
-                };
-                let out = match render(&valid, &RenderOptions::default()) {
+                // A refusal, at validation or at render, must name the field.
+                let out = match checked.and_then(|valid| render(&valid, &RenderOptions::default()))
+                {
                     Ok(o) => o,
                     Err(e) => {
                         if !names_field(&e, path) {
                             failures.push(format!(
-                                "{label}: {path} = {payload:?} refused at render without naming the field: {e}"
+                                "{label}: {path} = {payload:?} refused without naming the field: {e}"
                             ));
                         }
                         continue;
